@@ -1,0 +1,47 @@
+# Đạt chuẩn — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
+HOST ?= 127.0.0.1
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install setup lint translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: install
+	$(BIN)/pybabel compile -f -d app/translations >/dev/null
+
+## Set up the database (migrate, criteria, units, demo data); safe to repeat.
+setup: translations
+	$(FLASK) db upgrade
+	$(FLASK) criteria check
+	$(FLASK) criteria load
+	$(FLASK) units load
+	$(FLASK) demo seed
+
+run: setup
+	@echo ""
+	@echo "  Đạt chuẩn is running at http://$(HOST):$(PORT)/   (Ctrl+C to stop)"
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: translations
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,94 @@
+"""Đạt chuẩn: application factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from .config import Config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _vndate(value: dt.date | dt.datetime | None) -> str:
+    """dd/mm/yyyy (datetimes shown in Vietnam time with hh:mm)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return (value.astimezone(dt.timezone(dt.timedelta(hours=7)))).strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+def _number(value: float | int | None) -> str:
+    """Vietnamese number format: comma as decimal separator."""
+    if value is None:
+        return "—"
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI. No queries or migrations here."""
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(__name__, template_folder=str(root / "templates"), static_folder="static", instance_path=str(root / "instance"))
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    babel.init_app(app, locale_selector=_select_locale)
+
+    from . import models  # noqa: F401  (register every model)
+    from .auth.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_enabled else None
+
+    from .auth.views import bp as auth_bp
+    from .campaigns.cli import bp as criteria_cli
+    from .campaigns.views import bp as campaigns_bp
+    from .demo import bp as demo_cli
+    from .main import bp as main_bp
+    from .submissions.views import bp as submissions_bp
+    from .units.cli import bp as units_cli
+
+    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, criteria_cli, units_cli, demo_cli):
+        app.register_blueprint(bp)
+
+    from .web import register_error_handlers, register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    app.jinja_env.filters["vndate"] = _vndate
+    app.jinja_env.filters["num"] = _number
+
+    @app.context_processor
+    def inject() -> dict:
+        from flask_babel import get_locale
+
+        return {"current_lang": str(get_locale()), "current_path": request.full_path.rstrip("?"), "user": current_user}
+
+    return app

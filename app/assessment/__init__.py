@@ -1,0 +1,1 @@
+"""Pure assessment core: criteria files, indicator types, scoring. No Flask, no database."""

@@ -1,0 +1,37 @@
+"""Login and admin user forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(message=_l("Vui lòng nhập tên đăng nhập."))])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu."))])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+ROLE_CHOICES = [
+    ("official", _l("Cán bộ đơn vị")),
+    ("reviewer", _l("Cán bộ thẩm định thành phố")),
+    ("viewer", _l("Người xem (toàn thành phố, chỉ đọc)")),
+    ("admin", _l("Quản trị viên")),
+]
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(message=_l("Vui lòng nhập tên đăng nhập.")), Length(max=80)])
+    full_name = StringField(_l("Họ và tên"), validators=[Length(max=200)])
+    password = PasswordField(_l("Mật khẩu"), validators=[Optional()])
+    role = SelectField(_l("Vai trò"), choices=ROLE_CHOICES)
+    unit_id = SelectField(_l("Đơn vị (cho cán bộ đơn vị)"), coerce=lambda v: int(v) if v not in (None, "", "None") else None)
+    scope_codes = MultiCheckboxField(_l("Bộ tiêu chí được thẩm định (cho cán bộ thẩm định)"), choices=[])
+    is_enabled = BooleanField(_l("Đang hoạt động"), default=True)

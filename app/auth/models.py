@@ -1,0 +1,75 @@
+"""User model and reviewer scopes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import now_utc
+
+if TYPE_CHECKING:
+    from app.units.models import Unit
+
+ROLES = ("admin", "reviewer", "official", "viewer")
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in. Officials are bound to one unit; reviewers to criteria sets."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('admin','reviewer','official','viewer')", name="role_known"),
+        sa.CheckConstraint("role <> 'official' OR unit_id IS NOT NULL", name="official_has_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Login name, lower-case, unique.
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: argon2 hash.
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    #: admin, reviewer, official or viewer.
+    role: Mapped[str] = mapped_column(sa.String(20))
+    #: The unit an official acts for.
+    unit_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: Disabled users cannot log in and lose their session.
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: Preferred UI language ('vi' or 'en').
+    locale: Mapped[str] = mapped_column(sa.String(5), default="vi")
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(sa.DateTime(timezone=True))
+
+    unit: Mapped[Optional["Unit"]] = relationship()
+    scopes: Mapped[list["ReviewerScope"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="ReviewerScope.set_code"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled users are logged out
+        return self.is_enabled
+
+    @property
+    def scope_codes(self) -> set[str]:
+        return {s.set_code for s in self.scopes}
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class ReviewerScope(db.Model):
+    """A criteria set (by code) a reviewer may review."""
+
+    __tablename__ = "reviewer_scopes"
+    __table_args__ = (sa.UniqueConstraint("user_id", "set_code", name="uq_reviewer_scopes_user_set"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: Code of the criteria set, e.g. CQTT (all its versions).
+    set_code: Mapped[str] = mapped_column(sa.String(40))
+
+    user: Mapped[User] = relationship(back_populates="scopes")

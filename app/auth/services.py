@@ -1,0 +1,131 @@
+"""Auth services: authenticate, create and change users. They flush; the caller commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound, PermissionDenied, ValidationFailed
+from app.text import nfc
+from app.units.models import Unit
+
+from .models import ROLES, ReviewerScope, User
+from .passwords import hash_password, verify_password
+
+USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,80}$")
+MIN_PASSWORD = 8
+
+
+@dataclass(frozen=True)
+class HashCost:
+    time_cost: int = 3
+    memory_cost: int = 65536
+
+
+def require_admin(actor: User) -> None:
+    if actor is None or actor.role != "admin":
+        raise PermissionDenied(_("Chỉ quản trị viên được thực hiện thao tác này."))
+
+
+def authenticate(session: Session, username: str, password: str, cost: HashCost) -> User | None:
+    """The user when the name and password match and the account is enabled, else None.
+
+    The same amount of hashing work is done whether or not the user exists, and the caller shows
+    one generic message, so a failed login never tells whether a username exists.
+    """
+    name = (nfc(username) or "").lower()
+    user = session.scalar(sa.select(User).where(User.username == name))
+    ok = verify_password(user.password_hash if user else None, password, cost.time_cost, cost.memory_cost)
+    if not ok or user is None or not user.is_enabled:
+        return None
+    user.last_login_at = dt.datetime.now(dt.timezone.utc)
+    session.flush()
+    return user
+
+
+def _validate_user_fields(session: Session, username: str | None, role: str, unit_id: int | None,
+                          password: str | None, existing: User | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if username is not None:
+        if not USERNAME_RE.match(username):
+            errors["username"] = [_("Tên đăng nhập gồm 3-80 ký tự: chữ thường không dấu, số, dấu chấm, gạch dưới, gạch ngang.")]
+        elif session.scalar(sa.select(User.id).where(User.username == username)) not in (None, getattr(existing, "id", None)):
+            errors["username"] = [_("Tên đăng nhập này đã được dùng.")]
+    if role not in ROLES:
+        errors["role"] = [_("Vai trò không hợp lệ.")]
+    if role == "official":
+        if unit_id is None:
+            errors["unit_id"] = [_("Cán bộ đơn vị phải gắn với một đơn vị.")]
+        elif session.get(Unit, unit_id) is None:
+            errors["unit_id"] = [_("Không tìm thấy đơn vị.")]
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors["password"] = [_("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD)]
+    return errors
+
+
+def create_user(session: Session, actor: User | None, *, username: str, password: str, role: str,
+                full_name: str = "", unit_id: int | None = None, scope_codes: list[str] | None = None,
+                cost: HashCost = HashCost(), system: bool = False) -> User:
+    """Create a user. `system=True` is for CLI/demo seeding, where there is no acting admin."""
+    if not system:
+        require_admin(actor)
+    username = (nfc(username) or "").lower()
+    errors = _validate_user_fields(session, username, role, unit_id, password, None)
+    if errors:
+        raise ValidationFailed(_("Không thể tạo người dùng. Vui lòng sửa các lỗi bên dưới."), errors)
+    user = User(
+        username=username,
+        full_name=nfc(full_name) or "",
+        password_hash=hash_password(password, cost.time_cost, cost.memory_cost),
+        role=role,
+        unit_id=unit_id if role == "official" else None,
+    )
+    if role == "reviewer":
+        user.scopes = [ReviewerScope(set_code=c) for c in sorted(set(scope_codes or []))]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(session: Session, actor: User, user_id: int, *, role: str, full_name: str,
+                unit_id: int | None, scope_codes: list[str], is_enabled: bool,
+                new_password: str | None = None, cost: HashCost = HashCost()) -> User:
+    require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("Không tìm thấy người dùng."))
+    errors = _validate_user_fields(session, None, role, unit_id, new_password or None, user)
+    if user.id == actor.id and (not is_enabled or role != "admin"):
+        errors.setdefault("role", []).append(_("Bạn không thể tự khóa hoặc bỏ quyền quản trị của chính mình."))
+    if errors:
+        raise ValidationFailed(_("Không thể lưu người dùng. Vui lòng sửa các lỗi bên dưới."), errors)
+    user.role = role
+    user.full_name = nfc(full_name) or ""
+    user.unit_id = unit_id if role == "official" else None
+    user.is_enabled = is_enabled
+    wanted = set(scope_codes) if role == "reviewer" else set()
+    user.scopes = [s for s in user.scopes if s.set_code in wanted] + [
+        ReviewerScope(set_code=c) for c in sorted(wanted - user.scope_codes)
+    ]
+    if new_password:
+        user.password_hash = hash_password(new_password, cost.time_cost, cost.memory_cost)
+    session.flush()
+    return user
+
+
+def list_users(session: Session, actor: User) -> list[User]:
+    require_admin(actor)
+    return list(session.scalars(sa.select(User).order_by(User.role, User.username)))
+
+
+def get_user(session: Session, actor: User, user_id: int) -> User:
+    require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("Không tìm thấy người dùng."))
+    return user

@@ -1,0 +1,114 @@
+"""Login, logout and the admin user screens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.web import commit_after, safe_next
+
+from . import services
+from .forms import LoginForm, UserForm
+
+bp = Blueprint("auth", __name__)
+
+
+def hash_cost() -> services.HashCost:
+    return services.HashCost(current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_COST"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@commit_after
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.username.data, form.password.data, hash_cost())
+        if user is None:
+            flash(_("Tên đăng nhập hoặc mật khẩu không đúng."), "error")
+            return render_template("auth/login.html", form=form), 401
+        lang = session.get("lang")
+        session.clear()  # new session at login
+        if lang:
+            session["lang"] = lang
+        login_user(user)
+        return redirect(safe_next(request.args.get("next"), url_for("main.index")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+def _user_form(obj=None) -> UserForm:
+    from app.campaigns.services import known_set_codes
+    from app.units.services import unit_choices
+
+    form = UserForm(obj=obj)
+    form.unit_id.choices = [("", _("— không —"))] + unit_choices(db.session)
+    form.scope_codes.choices = [(c, c) for c in known_set_codes(db.session)]
+    return form
+
+
+@bp.route("/admin/users")
+@login_required
+def users():
+    return render_template("auth/users.html", users=services.list_users(db.session, current_user))
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+@commit_after
+def user_new():
+    services.require_admin(current_user)
+    form = _user_form()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                db.session, current_user, username=form.username.data, password=form.password.data or "",
+                role=form.role.data, full_name=form.full_name.data, unit_id=form.unit_id.data,
+                scope_codes=form.scope_codes.data, cost=hash_cost(),
+            )
+        except ValidationFailed as exc:
+            return _form_errors("auth/user_form.html", form, exc, creating=True)
+        flash(_("Đã tạo người dùng %(name)s.", name=user.username), "success")
+        return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, creating=True), 422 if form.errors else 200
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+@commit_after
+def user_edit(user_id: int):
+    user = services.get_user(db.session, current_user, user_id)
+    form = _user_form(obj=user)
+    if request.method == "GET":
+        form.scope_codes.data = sorted(user.scope_codes)
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                db.session, current_user, user.id, role=form.role.data, full_name=form.full_name.data,
+                unit_id=form.unit_id.data, scope_codes=form.scope_codes.data, is_enabled=form.is_enabled.data,
+                new_password=form.password.data or None, cost=hash_cost(),
+            )
+        except ValidationFailed as exc:
+            return _form_errors("auth/user_form.html", form, exc, creating=False, user=user)
+        flash(_("Đã lưu người dùng %(name)s.", name=user.username), "success")
+        return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, creating=False, user=user), 422 if form.errors else 200
+
+
+def _form_errors(template: str, form, exc: ValidationFailed, **ctx):
+    """Show service validation errors on the form's fields, keeping what the user typed."""
+    db.session.rollback()
+    for name, messages in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors or []) + messages
+    flash(exc.message, "error")
+    return render_template(template, form=form, **ctx), 422

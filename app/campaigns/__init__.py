@@ -1,0 +1,1 @@
+"""Criteria versions stored in the database and assessment campaigns built on them."""

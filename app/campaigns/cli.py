@@ -1,0 +1,75 @@
+"""`flask criteria ...` commands: check, list and load the criteria files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Blueprint, current_app
+
+from app.assessment.sources import SeedLibrary, check_sources
+from app.extensions import db
+
+from . import services
+
+bp = Blueprint("criteria_cli", __name__, cli_group="criteria")
+
+
+def _paths(paths: tuple[str, ...]) -> list[str]:
+    return list(paths) or [current_app.config["CRITERIA_DIR"]]
+
+
+@bp.cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--sources", "sources_dir", type=click.Path(file_okay=False), help="Folder of seed texts to check quotes against.")
+def check(paths: tuple[str, ...], sources_dir: str | None) -> None:
+    """Validate criteria files; errors are printed as file:line and the exit code is 1."""
+    sets, errors = services.validate_paths(_paths(paths))
+    if sources_dir:
+        if not Path(sources_dir).is_dir():
+            click.echo(f"{sources_dir}: seed folder not found", err=True)
+            sys.exit(2)
+        library = SeedLibrary(sources_dir)
+        for path, cset in sets:
+            errors += check_sources(cset, str(path), library)
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        click.echo(f"{len(errors)} error(s) in criteria files", err=True)
+        sys.exit(1)
+    checked = " and seed quotes" if sources_dir else ""
+    click.echo(f"OK: {len(sets)} file(s){checked} valid")
+
+
+@bp.cli.command("list")
+@click.argument("paths", nargs=-1, type=click.Path())
+def list_sets(paths: tuple[str, ...]) -> None:
+    """List sets, versions and indicator counts (seed / proposed)."""
+    sets, errors = services.validate_paths(_paths(paths))
+    click.echo(f"{'code':<10}{'ver':>4}  {'groups':>6}  {'indicators':>10}  {'seed':>5}  {'proposed':>8}  applies to / name")
+    for path, cset in sorted(sets, key=lambda s: (s[1].code, s[1].version)):
+        counts = cset.count_by_origin()
+        click.echo(
+            f"{cset.code:<10}{cset.version:>4}  {len(cset.groups):>6}  {len(cset.indicators):>10}  {counts['seed']:>5}  "
+            f"{counts['proposed']:>8}  {','.join(cset.applies_to)} — {cset.name_vi}"
+        )
+    for error in errors:
+        click.echo(str(error), err=True)
+    if errors:
+        sys.exit(1)
+
+
+@bp.cli.command("load")
+@click.argument("paths", nargs=-1, type=click.Path())
+def load(paths: tuple[str, ...]) -> None:
+    """Load criteria files into the database (idempotent; a changed file becomes a new revision)."""
+    sets, errors = services.validate_paths(_paths(paths))
+    if errors:
+        for error in errors:
+            click.echo(str(error), err=True)
+        sys.exit(1)
+    outcome = services.load_criteria(db.session, sets)
+    db.session.commit()
+    for label, result in outcome.items():
+        click.echo(f"{label}: {result}")

@@ -1,0 +1,93 @@
+"""CriteriaVersion (a loaded criteria file) and Campaign (set version × year × scope × window)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.assessment.criteria import CriteriaSet, criteria_from_dict
+from app.extensions import db
+from app.models_base import now_utc
+
+if TYPE_CHECKING:
+    from app.units.models import Unit
+
+campaign_units = sa.Table(
+    "campaign_units",
+    db.metadata,
+    sa.Column("campaign_id", sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("unit_id", sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class CriteriaVersion(db.Model):
+    """One loaded revision of a criteria file. A changed file becomes a new revision."""
+
+    __tablename__ = "criteria_versions"
+    __table_args__ = (sa.UniqueConstraint("code", "version", "revision", name="uq_criteria_versions_code_version_revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Set code from the file, e.g. CQTT.
+    code: Mapped[str] = mapped_column(sa.String(40), index=True)
+    #: `version` from the file.
+    version: Mapped[int]
+    #: 1 for the first load of this file version; +1 each time its content changed on load.
+    revision: Mapped[int] = mapped_column(default=1)
+    name_vi: Mapped[str] = mapped_column(sa.String(255))
+    name_en: Mapped[str] = mapped_column(sa.String(255))
+    effective_from: Mapped[dt.date]
+    #: sha256 of the validated content.
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    #: The validated file content as JSON.
+    content: Mapped[dict] = mapped_column(sa.JSON)
+    #: File it was loaded from (relative to the criteria folder).
+    source_file: Mapped[str] = mapped_column(sa.String(255))
+    loaded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+
+    @property
+    def criteria(self) -> CriteriaSet:
+        """The set as dataclasses (rebuilt from the stored JSON, cached per instance)."""
+        cached = self.__dict__.get("_criteria_cache")
+        if cached is None:
+            cached = criteria_from_dict(self.content)
+            self.__dict__["_criteria_cache"] = cached
+        return cached
+
+    @property
+    def label(self) -> str:
+        suffix = f".{self.revision}" if self.revision > 1 else ""
+        return f"{self.code} v{self.version}{suffix}"
+
+
+class Campaign(db.Model):
+    """An assessment round: which set version, which year, which units, open when."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (sa.CheckConstraint("closes_on >= opens_on", name="window_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    criteria_version_id: Mapped[int] = mapped_column(sa.ForeignKey("criteria_versions.id"), index=True)
+    #: Assessment year.
+    year: Mapped[int]
+    #: First and last day officials may edit (inclusive, local dates).
+    opens_on: Mapped[dt.date]
+    closes_on: Mapped[dt.date]
+    #: Unit types in scope (JSON list); empty when the scope is an explicit unit list.
+    scope_unit_types: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+
+    criteria_version: Mapped[CriteriaVersion] = relationship()
+    units: Mapped[list["Unit"]] = relationship(secondary=campaign_units, order_by="Unit.name")
+
+    def is_open(self, today: dt.date) -> bool:
+        return self.opens_on <= today <= self.closes_on
+
+    def covers(self, unit: "Unit") -> bool:
+        if unit.unit_type in (self.scope_unit_types or []):
+            return True
+        return any(u.id == unit.id for u in self.units)

@@ -1,0 +1,63 @@
+"""Campaign list, creation (admin) and per-campaign unit status."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.auth.services import require_admin
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.submissions.models import Submission
+from app.units.services import unit_choices
+from app.web import commit_after
+
+from . import services
+from .forms import CampaignForm
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+@bp.route("/")
+@login_required
+def index():
+    return render_template("campaigns/index.html", campaigns=services.campaigns_for(db.session, current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@commit_after
+def new():
+    require_admin(current_user)
+    form = CampaignForm()
+    form.criteria_version_id.choices = [(v.id, f"{v.name_vi} — {v.label}") for v in services.latest_versions(db.session)]
+    form.unit_ids.choices = unit_choices(db.session)
+    if form.validate_on_submit():
+        try:
+            campaign = services.create_campaign(
+                db.session, current_user, name=form.name.data, criteria_version_id=form.criteria_version_id.data,
+                year=form.year.data, opens_on=form.opens_on.data, closes_on=form.closes_on.data,
+                scope_unit_types=form.scope_unit_types.data, unit_ids=form.unit_ids.data,
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for name, messages in exc.errors.items():
+                getattr(form, name).errors = list(getattr(form, name).errors or []) + messages
+            flash(exc.message, "error")
+            return render_template("campaigns/new.html", form=form), 422
+        flash(_("Đã tạo đợt đánh giá “%(name)s”.", name=campaign.name), "success")
+        return redirect(url_for(".detail", campaign_id=campaign.id))
+    return render_template("campaigns/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/<int:campaign_id>")
+@login_required
+def detail(campaign_id: int):
+    campaign = services.get_campaign(db.session, current_user, campaign_id)
+    if current_user.role == "official":
+        return redirect(url_for("submissions.overview", campaign_id=campaign.id, unit_id=current_user.unit_id))
+    units = services.units_in_scope(db.session, campaign)
+    subs = {s.unit_id: s for s in db.session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign.id))}
+    return render_template("campaigns/detail.html", campaign=campaign, units=units, subs=subs)

@@ -1,0 +1,1 @@
+"""Self-assessments: the questionnaire, answers, evidence files, submission and score."""

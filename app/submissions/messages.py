@@ -1,0 +1,45 @@
+"""Translated messages for answer, upload and scoring reason codes from the pure core."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from app.assessment.indicators import AnswerError
+from app.submissions.uploads import UploadError
+
+
+def answer_error(exc: AnswerError) -> str:
+    raw = exc.params.get("raw", "")
+    messages = {
+        "not_a_number": _("“%(raw)s” không phải là một số. Hãy nhập số, ví dụ 85 hoặc 85,5.", raw=raw),
+        "percent_range": _("Tỷ lệ phải nằm trong khoảng từ 0 đến 100%% (bạn nhập “%(raw)s”).", raw=raw),
+        "not_whole": _("Số lần phải là số nguyên (bạn nhập “%(raw)s”).", raw=raw),
+        "negative": _("Số lần không được là số âm (bạn nhập “%(raw)s”).", raw=raw),
+        "not_a_choice": _("Lựa chọn “%(raw)s” không hợp lệ.", raw=raw),
+    }
+    return messages.get(exc.code, _("Giá trị không hợp lệ."))
+
+
+def upload_error(exc: UploadError, filename: str) -> str:
+    messages = {
+        "empty": _("Tệp “%(name)s” rỗng.", name=filename),
+        "too_large": _("Tệp “%(name)s” vượt quá giới hạn %(limit)s MB.", name=filename, limit=exc.params.get("limit_mb", "")),
+        "bad_type": _("Tệp “%(name)s” không phải PDF, ảnh (PNG, JPEG), DOCX hoặc XLSX (kiểm tra theo nội dung tệp).", name=filename),
+        "kind_not_allowed": _("Chỉ tiêu này chỉ nhận minh chứng loại: %(kinds)s (tệp “%(name)s”).", name=filename, kinds=exc.params.get("kinds", "")),
+        "bad_archive": _("Tệp “%(name)s” bị hỏng hoặc có cấu trúc không an toàn.", name=filename),
+    }
+    return messages.get(exc.code, _("Tệp “%(name)s” không hợp lệ.", name=filename))
+
+
+def reason_text(reason: str) -> str:
+    """Explain an indicator or set reason code in words."""
+    kind, _sep, code = reason.partition(":")
+    texts = {
+        "unanswered": _("chưa trả lời"),
+        "below_threshold": _("chưa đạt ngưỡng"),
+        "evidence_missing": _("thiếu minh chứng bắt buộc"),
+        "overall_below": _("tổng điểm dưới mức đạt"),
+        "group_failed": _("nhóm %(code)s chưa đạt", code=code),
+        "core_not_met": _("chỉ tiêu cốt lõi %(code)s chưa đạt", code=code),
+    }
+    return texts.get(kind, reason)

@@ -1,0 +1,113 @@
+"""Submission (one unit's self-assessment in a campaign), its answers and evidence files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import now_utc
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.campaigns.models import Campaign
+    from app.units.models import Unit
+
+STATUSES = ("draft", "submitted")
+
+
+class Submission(db.Model):
+    """A unit's self-assessment for one campaign. `version` detects concurrent edits."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "unit_id", name="uq_submissions_campaign_unit"),
+        sa.CheckConstraint("status IN ('draft','submitted')", name="status_known"),
+        #: submitted exactly when submitted_at is set
+        sa.CheckConstraint("(status = 'draft') = (submitted_at IS NULL)", name="submitted_has_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: draft or submitted.
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    #: Optimistic-locking counter; SQLAlchemy raises StaleDataError on a lost update.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    submitted_at: Mapped[Optional[dt.datetime]] = mapped_column(sa.DateTime(timezone=True))
+    submitted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    #: Self-assessment score in percent, computed at submission.
+    self_score: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(5, 2))
+    #: Whether the self-assessment passes the set's rule.
+    self_passed: Mapped[Optional[bool]]
+    #: The full explained result (groups, indicators, reasons) at submission.
+    self_result: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+
+    campaign: Mapped["Campaign"] = relationship()
+    unit: Mapped["Unit"] = relationship()
+    updated_by: Mapped[Optional["User"]] = relationship(foreign_keys=[updated_by_id])
+    submitted_by: Mapped[Optional["User"]] = relationship(foreign_keys=[submitted_by_id])
+    answers: Mapped[list["Answer"]] = relationship(back_populates="submission", cascade="all, delete-orphan")
+    evidence: Mapped[list["Evidence"]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="Evidence.uploaded_at"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def answer_for(self, code: str) -> Optional["Answer"]:
+        return next((a for a in self.answers if a.indicator_code == code), None)
+
+    def evidence_for(self, code: str) -> list["Evidence"]:
+        return [e for e in self.evidence if e.indicator_code == code]
+
+
+class Answer(db.Model):
+    """The answer to one indicator: the parsed value (JSON) and the explanation (giải trình)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "indicator_code", name="uq_answers_submission_indicator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    #: Indicator code from the criteria file, e.g. G1.2.
+    indicator_code: Mapped[str] = mapped_column(sa.String(40))
+    #: Parsed value ({"v": ...}) or null when unanswered.
+    value: Mapped[Optional[Any]] = mapped_column(sa.JSON)
+    explanation: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
+
+    submission: Mapped[Submission] = relationship(back_populates="answers")
+
+    @property
+    def parsed(self) -> Any:
+        return self.value.get("v") if isinstance(self.value, dict) else None
+
+
+class Evidence(db.Model):
+    """An uploaded evidence file, stored under a random name outside the static folder."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    indicator_code: Mapped[str] = mapped_column(sa.String(40))
+    #: The name the user's file had (NFC, for display only; never used as a path).
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    #: Random file name under UPLOAD_DIR.
+    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    #: Type detected from the bytes: pdf, image, docx or xlsx.
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+
+    submission: Mapped[Submission] = relationship(back_populates="evidence")

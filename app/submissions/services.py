@@ -1,0 +1,289 @@
+"""Self-assessment services: open, save a group (draft), submit and score. They flush only.
+
+Access rules live here (not in templates): an official reads and writes only their own unit's
+submission in a campaign that covers that unit; reviewers read sets in their scope; viewers and
+admins read everything. Editing needs a draft and an open campaign window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session, selectinload
+
+from app.assessment.criteria import CriteriaSet, Group
+from app.assessment.indicators import AnswerError, get_type
+from app.assessment.scoring import AnswerInput, SetResult, needs_explanation, score_set
+from app.auth.models import User
+from app.campaigns.models import Campaign
+from app.campaigns.services import can_see_campaign
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.text import nfc
+from app.units.models import Unit
+
+from . import uploads
+from .messages import answer_error, reason_text, upload_error
+from .models import Answer, Evidence, Submission
+
+
+@dataclass
+class Upload:
+    """A file from the request, reduced to what the service needs (no Flask objects)."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass
+class Context:
+    """Everything a questionnaire page needs about one unit in one campaign."""
+
+    campaign: Campaign
+    unit: Unit
+    submission: Submission | None
+    criteria: CriteriaSet
+    can_edit: bool
+    #: Why editing is not possible (shown to the user), or "".
+    locked_reason: str = ""
+
+    @property
+    def version(self) -> int | None:
+        return self.submission.version if self.submission else None
+
+
+@dataclass
+class SaveOutcome:
+    submission: Submission
+    #: field name → messages for inputs that were not saved.
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    saved_files: int = 0
+
+
+def today_local() -> dt.date:
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=7)).date()
+
+
+def _load(session: Session, campaign_id: int, unit_id: int) -> tuple[Campaign, Unit, Submission | None]:
+    campaign = session.get(Campaign, campaign_id)
+    unit = session.get(Unit, unit_id)
+    if campaign is None or unit is None:
+        raise NotFound(_("Không tìm thấy phiếu đánh giá."))
+    submission = session.scalar(
+        sa.select(Submission)
+        .where(Submission.campaign_id == campaign_id, Submission.unit_id == unit_id)
+        .options(selectinload(Submission.answers), selectinload(Submission.evidence))
+    )
+    return campaign, unit, submission
+
+
+def _check_read(actor: User, campaign: Campaign, unit: Unit) -> None:
+    if actor.role == "official":
+        if actor.unit_id != unit.id:
+            raise PermissionDenied(_("Bạn chỉ được xem phiếu của đơn vị mình."))
+    if not can_see_campaign(actor, campaign) or not campaign.covers(unit):
+        raise PermissionDenied(_("Bạn không có quyền xem phiếu này."))
+
+
+def open_context(session: Session, actor: User, campaign_id: int, unit_id: int, today: dt.date | None = None) -> Context:
+    """Load a unit's questionnaire for the actor, enforcing scope, and say whether it is editable."""
+    campaign, unit, submission = _load(session, campaign_id, unit_id)
+    _check_read(actor, campaign, unit)
+    today = today or today_local()
+    reason = ""
+    if actor.role != "official" or actor.unit_id != unit.id:
+        reason = _("Chỉ cán bộ của đơn vị được nhập phiếu này; bạn đang xem ở chế độ chỉ đọc.")
+    elif submission is not None and submission.status != "draft":
+        reason = _("Phiếu đã được gửi ngày %(date)s nên chỉ xem được, không sửa được.", date=submission.submitted_at.strftime("%d/%m/%Y"))
+    elif today < campaign.opens_on:
+        reason = _("Đợt đánh giá chưa mở (mở từ %(date)s); phiếu chỉ xem được.", date=campaign.opens_on.strftime("%d/%m/%Y"))
+    elif today > campaign.closes_on:
+        reason = _("Đợt đánh giá đã đóng ngày %(date)s; phiếu chỉ xem được.", date=campaign.closes_on.strftime("%d/%m/%Y"))
+    return Context(campaign, unit, submission, campaign.criteria_version.criteria, can_edit=not reason, locked_reason=reason)
+
+
+def _require_edit(ctx: Context) -> None:
+    if not ctx.can_edit:
+        raise PermissionDenied(ctx.locked_reason)
+
+
+def _ensure_submission(session: Session, ctx: Context, actor: User) -> Submission:
+    if ctx.submission is None:
+        ctx.submission = Submission(campaign_id=ctx.campaign.id, unit_id=ctx.unit.id, status="draft", updated_by_id=actor.id)
+        session.add(ctx.submission)
+        session.flush()
+    return ctx.submission
+
+
+def _check_version(ctx: Context, expected_version: int | None) -> None:
+    current = ctx.version
+    if current is not None and expected_version is not None and expected_version != current:
+        who = ctx.submission.updated_by.full_name or ctx.submission.updated_by.username if ctx.submission.updated_by else "?"
+        raise Conflict(
+            _(
+                "Phiếu vừa được %(who)s lưu lúc %(time)s, sau khi bạn mở trang. Dữ liệu bạn vừa nhập vẫn còn bên dưới "
+                "nhưng CHƯA được lưu: hãy kiểm tra lại với bản mới nhất rồi bấm Lưu nháp lần nữa.",
+                who=who,
+                time=(ctx.submission.updated_at + dt.timedelta(hours=7)).strftime("%H:%M %d/%m/%Y"),
+            )
+        )
+
+
+def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, group_code: str, *,
+               values: dict[str, str], explanations: dict[str, str], files: dict[str, list[Upload]],
+               remove_evidence: Iterable[int] = (), expected_version: int | None,
+               upload_dir: str, max_bytes: int, today: dt.date | None = None) -> SaveOutcome:
+    """Save one group's answers as a draft.
+
+    Every valid input is saved; an invalid value or file is not, and its message is returned so
+    the page can show it beside the user's text (which the page keeps). Nothing valid is lost.
+    """
+    ctx = open_context(session, actor, campaign_id, unit_id, today)
+    _require_edit(ctx)
+    group = ctx.criteria.group(group_code)
+    if group is None:
+        raise NotFound(_("Không tìm thấy nhóm tiêu chí."))
+    _check_version(ctx, expected_version)
+    submission = _ensure_submission(session, ctx, actor)
+    errors: dict[str, list[str]] = {}
+    saved_files = 0
+    removable = {e.id: e for e in submission.evidence if group.indicators and e.indicator_code in {i.code for i in group.indicators}}
+    for evidence_id in remove_evidence:
+        item = removable.get(int(evidence_id))
+        if item is not None:
+            submission.evidence.remove(item)
+    for indicator in group.indicators:
+        name = indicator.field_name
+        answer = submission.answer_for(indicator.code)
+        if answer is None:
+            answer = Answer(indicator_code=indicator.code, value=None, explanation="")
+            submission.answers.append(answer)
+        try:
+            parsed = get_type(indicator.type).parse(nfc(values.get(name)), list(indicator.options))
+            answer.value = None if parsed is None else {"v": parsed}
+        except AnswerError as exc:
+            errors.setdefault(name, []).append(answer_error(exc))
+        answer.explanation = nfc(explanations.get(name)) or ""
+        for upload in files.get(name, []):
+            try:
+                checked = uploads.check_upload(upload.data, indicator.evidence.kinds, max_bytes)
+            except uploads.UploadError as exc:
+                errors.setdefault(name + "_files", []).append(upload_error(exc, nfc(upload.filename) or "?"))
+                continue
+            stored = uploads.store(upload_dir, checked)
+            submission.evidence.append(
+                Evidence(
+                    indicator_code=indicator.code,
+                    original_name=(nfc(upload.filename) or "tep")[:255],
+                    stored_name=stored,
+                    kind=checked.kind,
+                    content_type=checked.content_type,
+                    size=len(checked.data),
+                    sha256=checked.sha256,
+                    uploaded_by_id=actor.id,
+                )
+            )
+            saved_files += 1
+    submission.updated_at = dt.datetime.now(dt.timezone.utc)
+    submission.updated_by_id = actor.id
+    session.flush()
+    return SaveOutcome(submission, errors, saved_files)
+
+
+def answers_of(submission: Submission | None) -> dict[str, AnswerInput]:
+    if submission is None:
+        return {}
+    counts: dict[str, int] = {}
+    for item in submission.evidence:
+        counts[item.indicator_code] = counts.get(item.indicator_code, 0) + 1
+    result = {a.indicator_code: AnswerInput(a.parsed, counts.get(a.indicator_code, 0), a.explanation or "") for a in submission.answers}
+    for code, count in counts.items():
+        result.setdefault(code, AnswerInput(None, count, ""))
+    return result
+
+
+def current_result(ctx: Context) -> SetResult:
+    return score_set(ctx.criteria, answers_of(ctx.submission))
+
+
+@dataclass
+class Problem:
+    group: Group
+    indicator_code: str
+    field: str
+    message: str
+
+
+def submission_problems(ctx: Context) -> list[Problem]:
+    """Everything that blocks submission, by group and indicator."""
+    answers = answers_of(ctx.submission)
+    result = score_set(ctx.criteria, answers)
+    problems: list[Problem] = []
+    for group in ctx.criteria.groups:
+        for indicator in group.indicators:
+            answer = answers.get(indicator.code, AnswerInput())
+            ind_result = result.indicator(indicator.code)
+            if answer.value is None:
+                problems.append(Problem(group, indicator.code, indicator.field_name, _("Chưa trả lời.")))
+                continue
+            if indicator.evidence.required and answer.evidence_count == 0 and not answer.explanation.strip():
+                problems.append(Problem(group, indicator.code, indicator.field_name,
+                                        _("Thiếu minh chứng bắt buộc: hãy tải tệp lên hoặc ghi giải trình.")))
+            elif needs_explanation(indicator, ind_result) and not answer.explanation.strip():
+                problems.append(Problem(group, indicator.code, indicator.field_name,
+                                        _("Chỉ tiêu chưa đạt (%(why)s): cần ghi giải trình.",
+                                          why=", ".join(reason_text(r) for r in ind_result.reasons))))
+    return problems
+
+
+def submit(session: Session, actor: User, campaign_id: int, unit_id: int, *, expected_version: int | None,
+           today: dt.date | None = None) -> Submission:
+    """Validate everything, then mark the submission submitted and store its explained score."""
+    ctx = open_context(session, actor, campaign_id, unit_id, today)
+    _require_edit(ctx)
+    if ctx.submission is None:
+        raise ValidationFailed(_("Phiếu chưa có dữ liệu. Hãy điền các nhóm tiêu chí trước khi gửi."))
+    _check_version(ctx, expected_version)
+    problems = submission_problems(ctx)
+    if problems:
+        raise ValidationFailed(
+            _("Chưa gửi được: còn %(n)d vấn đề cần xử lý (liệt kê theo nhóm và chỉ tiêu bên dưới).", n=len(problems)),
+            {f"{p.group.code}|{p.indicator_code}": [p.message] for p in problems},
+        )
+    result = current_result(ctx)
+    submission = ctx.submission
+    submission.status = "submitted"
+    submission.submitted_at = dt.datetime.now(dt.timezone.utc)
+    submission.submitted_by_id = actor.id
+    submission.updated_by_id = actor.id
+    submission.self_score = round(result.percent, 2)
+    submission.self_passed = result.passed
+    submission.self_result = result.to_dict()
+    session.flush()
+    return submission
+
+
+def get_evidence(session: Session, actor: User, evidence_id: int) -> Evidence:
+    """An evidence file the actor may read."""
+    item = session.get(Evidence, evidence_id)
+    if item is None:
+        raise NotFound(_("Không tìm thấy tệp minh chứng."))
+    submission = item.submission
+    _check_read(actor, submission.campaign, submission.unit)
+    return item
+
+
+def unit_dashboard(session: Session, actor: User) -> list[dict[str, Any]]:
+    """For an official: each campaign covering their unit, with its submission status."""
+    from app.campaigns.services import campaigns_for
+
+    if actor.unit is None:
+        return []
+    rows = []
+    for campaign in campaigns_for(session, actor):
+        submission = session.scalar(sa.select(Submission).where(Submission.campaign_id == campaign.id, Submission.unit_id == actor.unit_id))
+        rows.append({"campaign": campaign, "submission": submission, "open": campaign.is_open(today_local())})
+    return rows

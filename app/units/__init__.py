@@ -1,0 +1,1 @@
+"""Administrative and organisational units (city, communes/wards, departments, schools, youth branches)."""

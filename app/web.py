@@ -1,0 +1,92 @@
+"""Cross-cutting web helpers: the commit-per-request decorator, safe redirects, error pages."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.errors import DomainError
+from app.extensions import db
+
+
+def commit_after(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the view, then commit once; roll back on any exception and re-raise."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            response = view(*args, **kwargs)
+            db.session.commit()
+            return response
+        except Exception:
+            db.session.rollback()
+            raise
+
+    return wrapper
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only allow local absolute paths ('/x'), never another host or scheme."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return render_template("errors/error.html", message=exc.message, code=exc.status_code), exc.status_code
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    def conflict(exc: Exception):
+        db.session.rollback()
+        msg = _("Dữ liệu vừa được người khác thay đổi. Vui lòng tải lại trang và thử lại.")
+        return render_template("errors/error.html", message=msg, code=409), 409
+
+    @app.errorhandler(403)
+    def forbidden(exc: Exception):
+        return render_template("errors/error.html", message=_("Bạn không có quyền truy cập trang này."), code=403), 403
+
+    @app.errorhandler(404)
+    def not_found(exc: Exception):
+        return render_template("errors/error.html", message=_("Không tìm thấy trang."), code=404), 404
+
+    @app.errorhandler(413)
+    def too_large(exc: Exception):
+        return render_template("errors/error.html", message=_("Tệp tải lên quá lớn."), code=413), 413
+
+    @app.errorhandler(400)
+    def bad_request(exc: Exception):
+        desc = getattr(exc, "description", "") or ""
+        if "CSRF" in desc:
+            msg = _("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (thiếu mã CSRF). Vui lòng tải lại trang và thử lại.")
+        else:
+            msg = _("Yêu cầu không hợp lệ.")
+        return render_template("errors/error.html", message=msg, code=400), 400
+
+
+def register_security_headers(app: Flask) -> None:
+    """Headers on every response: strict CSP (no inline script), no framing, no sniffing."""
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
