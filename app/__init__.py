@@ -84,6 +84,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_security_headers(app)
     app.jinja_env.filters["vndate"] = _vndate
     app.jinja_env.filters["num"] = _number
+    from .submissions.messages import reason_text
+
+    app.jinja_env.filters["reason"] = reason_text
 
     @app.context_processor
     def inject() -> dict:

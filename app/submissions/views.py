@@ -12,7 +12,6 @@ from app.web import commit_after
 
 from . import services, uploads
 from .forms import SubmitForm, build_group_form
-from .messages import reason_text
 
 bp = Blueprint("submissions", __name__, url_prefix="/assessments")
 
@@ -38,14 +37,13 @@ def overview(campaign_id: int, unit_id: int):
     return render_template(
         "submissions/overview.html", ctx=ctx, result=services.current_result(ctx),
         problems=services.submission_problems(ctx) if ctx.submission else [], form=SubmitForm(version=ctx.version),
-        reason_text=reason_text,
     )
 
 
 def _group_page(ctx, group, form, errors=None, status=200):
     return render_template(
         "submissions/group.html", ctx=ctx, group=group, form=form, errors=errors or {},
-        result=services.current_result(ctx), reason_text=reason_text,
+        result=services.current_result(ctx),
     ), status
 
 
@@ -125,7 +123,6 @@ def submit(campaign_id: int, unit_id: int):
         return render_template(
             "submissions/overview.html", ctx=ctx, result=services.current_result(ctx),
             problems=services.submission_problems(ctx) if ctx.submission else [], form=SubmitForm(version=ctx.version),
-            reason_text=reason_text,
         ), exc.status_code
     flash(_("Đã gửi phiếu tự đánh giá. Kết quả tự chấm ở bên dưới."), "success")
     return redirect(url_for(".result", campaign_id=campaign_id, unit_id=unit_id))
@@ -135,7 +132,7 @@ def submit(campaign_id: int, unit_id: int):
 @login_required
 def result(campaign_id: int, unit_id: int):
     ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
-    return render_template("submissions/result.html", ctx=ctx, result=services.current_result(ctx), reason_text=reason_text)
+    return render_template("submissions/result.html", ctx=ctx, result=services.current_result(ctx))
 
 
 @bp.route("/evidence/<int:evidence_id>")

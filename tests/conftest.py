@@ -1,0 +1,182 @@
+"""Shared fixtures: app, client, CSRF-aware login, factories. SQLite in memory by default;
+TEST_DATABASE_URL=postgresql://... runs the same suite against PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.config import PROJECT_ROOT, TestConfig
+from app.extensions import db
+
+PASSWORD = "mat-khau-thu-nghiem"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
+
+
+def _reset_schema() -> None:
+    db.session.remove()
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            db.metadata.drop_all(conn)
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    class Config(TestConfig):
+        UPLOAD_DIR = str(tmp_path / "uploads")
+
+    app = create_app(Config)
+    with app.app_context():
+        _reset_schema()
+        db.create_all()
+        yield app
+        db.session.remove()
+
+
+class Client:
+    """Test client that fetches a CSRF token the way a browser would, from a rendered page."""
+
+    def __init__(self, flask_client):
+        self.c = flask_client
+
+    def __getattr__(self, name):
+        return getattr(self.c, name)
+
+    def token(self, url: str = "/login") -> str:
+        html = self.c.get(url, follow_redirects=True).get_data(as_text=True)
+        match = CSRF_RE.search(html)
+        assert match, f"no csrf token on {url}"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, token_from: str | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token(token_from or url))
+        return self.c.post(url, data=data, **kwargs)
+
+    def login(self, username: str, password: str = PASSWORD):
+        return self.post_form("/login", {"username": username, "password": password})
+
+    def logout(self):
+        return self.post_form("/logout", token_from="/")
+
+
+class FreshContextClient(FlaskClient):
+    """Each request runs in its own app context, as in production, so `g` (CSRF token, logged-in
+    user) never leaks from the test body's long-lived context into a request."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app) -> Client:
+    app.test_client_class = FreshContextClient
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def criteria(app):
+    """Load the repository's criteria files; returns {code: CriteriaVersion}."""
+    from app.campaigns.services import latest_versions, load_criteria, validate_paths
+
+    sets, errors = validate_paths([app.config["CRITERIA_DIR"]])
+    assert not errors, errors
+    load_criteria(db.session, sets)
+    db.session.commit()
+    return {v.code: v for v in latest_versions(db.session)}
+
+
+@pytest.fixture
+def make_unit(app):
+    from app.units.models import Unit
+
+    counter = {"n": 0}
+
+    def make(name: str = "Phường Thử Nghiệm", unit_type: str = "phuong", code: str | None = None) -> Unit:
+        counter["n"] += 1
+        unit = Unit(code=code or f"T{counter['n']:04d}", name=name, unit_type=unit_type, data_source="test")
+        db.session.add(unit)
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    from app.auth.services import HashCost, create_user
+
+    def make(username: str, role: str = "official", unit=None, scope=None, enabled: bool = True):
+        user = create_user(db.session, None, username=username, password=PASSWORD, role=role, full_name=username.title(),
+                           unit_id=unit.id if unit else None, scope_codes=scope or [],
+                           cost=HashCost(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"]), system=True)
+        user.is_enabled = enabled
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_campaign(app, criteria):
+    from app.campaigns.services import create_campaign
+
+    def make(code: str = "CQTT", types=("xa", "phuong", "dac_khu"), opens=dt.date(2020, 1, 1), closes=dt.date(2099, 12, 31),
+             name: str | None = None, year: int = 2026):
+        campaign = create_campaign(db.session, None, name=name or f"{criteria[code].name_vi} {year}",
+                                   criteria_version_id=criteria[code].id, year=year, opens_on=opens, closes_on=closes,
+                                   scope_unit_types=list(types), system=True)
+        db.session.commit()
+        return campaign
+
+    return make
+
+
+@pytest.fixture
+def world(make_unit, make_user, make_campaign):
+    """Two wards with an official each, a reviewer in and out of scope, a viewer, an admin, the CQTT campaign."""
+    a = make_unit("Phường Hồng Bàng", "phuong", "11299")
+    b = make_unit("Phường Lê Chân", "phuong", "11311")
+    dept = make_unit("Sở Nội vụ (mẫu)", "department", "DEMO-1")
+    campaign = make_campaign("CQTT")
+    return {
+        "unit_a": a, "unit_b": b, "dept": dept, "campaign": campaign,
+        "official_a": make_user("canbo.a", "official", a),
+        "official_b": make_user("canbo.b", "official", b),
+        "reviewer_in": make_user("thamdinh.cqtt", "reviewer", scope=["CQTT"]),
+        "reviewer_out": make_user("thamdinh.th", "reviewer", scope=["THXHCN"]),
+        "viewer": make_user("xem", "viewer"),
+        "admin": make_user("quantri", "admin"),
+    }
+
+
+# ------------------------------------------------------------------ small file builders
+
+def pdf_bytes(size: int = 400) -> bytes:
+    body = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    return body + b"%" * max(0, size - len(body))
+
+
+def png_bytes() -> bytes:
+    import base64
+
+    return base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    )

@@ -1,0 +1,23 @@
+"""Alembic: upgrade head on an empty database, no drift from the models, downgrade base."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from app.extensions import db
+from tests.conftest import _reset_schema
+
+
+def test_upgrade_compare_downgrade(app):
+    _reset_schema()
+    upgrade()
+    tables = set(sa.inspect(db.engine).get_table_names())
+    assert {"units", "users", "criteria_versions", "campaigns", "submissions", "answers", "evidence", "alembic_version"} <= tables
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+    assert diff == []
+    downgrade(revision="base")
+    assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
