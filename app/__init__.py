@@ -13,9 +13,9 @@ from .extensions import babel, csrf, db, login_manager, migrate
 
 
 def _select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    lang = session.get("lang")
+    lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -27,7 +27,7 @@ def _vndate(value: dt.date | dt.datetime | None) -> str:
         return ""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
         return (value.astimezone(dt.timezone(dt.timedelta(hours=7)))).strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
 

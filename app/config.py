@@ -52,7 +52,7 @@ class TestConfig(Config):
     """Settings for the test suite: in-memory SQLite unless TEST_DATABASE_URL names PostgreSQL."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production-000000"
+    SECRET_KEY = "test-secret-key-not-for-production-000000"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = _normalise_db_url(
         os.environ.get("TEST_DATABASE_URL", "sqlite+pysqlite:///:memory:")
     )

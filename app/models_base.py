@@ -7,4 +7,4 @@ import datetime as dt
 
 def now_utc() -> dt.datetime:
     """Timezone-aware current time; stored as UTC."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

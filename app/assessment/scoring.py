@@ -8,8 +8,9 @@ Pure Python; the numbers in the rule come from the criteria file, where they are
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .indicators import describe_threshold, get_type
 

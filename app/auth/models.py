@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -36,16 +36,16 @@ class User(UserMixin, db.Model):
     #: admin, reviewer, official or viewer.
     role: Mapped[str] = mapped_column(sa.String(20))
     #: The unit an official acts for.
-    unit_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     #: Disabled users cannot log in and lose their session.
     is_enabled: Mapped[bool] = mapped_column(default=True)
     #: Preferred UI language ('vi' or 'en').
     locale: Mapped[str] = mapped_column(sa.String(5), default="vi")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
-    last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(sa.DateTime(timezone=True))
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    unit: Mapped[Optional["Unit"]] = relationship()
-    scopes: Mapped[list["ReviewerScope"]] = relationship(
+    unit: Mapped[Unit | None] = relationship()
+    scopes: Mapped[list[ReviewerScope]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="ReviewerScope.set_code"
     )
 

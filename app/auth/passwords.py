@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -29,10 +31,8 @@ def verify_password(stored_hash: str | None, password: str, time_cost: int = 3, 
         if key not in _DUMMY:
             _DUMMY[key] = hasher.hash("not-a-real-password")
         stored_hash = _DUMMY[key]
-        try:
+        with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
             hasher.verify(stored_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            pass
         return False
     try:
         return hasher.verify(stored_hash, password)

@@ -43,7 +43,7 @@ def authenticate(session: Session, username: str, password: str, cost: HashCost)
     ok = verify_password(user.password_hash if user else None, password, cost.time_cost, cost.memory_cost)
     if not ok or user is None or not user.is_enabled:
         return None
-    user.last_login_at = dt.datetime.now(dt.timezone.utc)
+    user.last_login_at = dt.datetime.now(dt.UTC)
     session.flush()
     return user
 

@@ -48,7 +48,7 @@ def list_sets(paths: tuple[str, ...]) -> None:
     """List sets, versions and indicator counts (seed / proposed)."""
     sets, errors = services.validate_paths(_paths(paths))
     click.echo(f"{'code':<10}{'ver':>4}  {'groups':>6}  {'indicators':>10}  {'seed':>5}  {'proposed':>8}  applies to / name")
-    for path, cset in sorted(sets, key=lambda s: (s[1].code, s[1].version)):
+    for _path, cset in sorted(sets, key=lambda s: (s[1].code, s[1].version)):
         counts = cset.count_by_origin()
         click.echo(
             f"{cset.code:<10}{cset.version:>4}  {len(cset.groups):>6}  {len(cset.indicators):>10}  {counts['seed']:>5}  "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -78,16 +78,16 @@ class Campaign(db.Model):
     closes_on: Mapped[dt.date]
     #: Unit types in scope (JSON list); empty when the scope is an explicit unit list.
     scope_unit_types: Mapped[list] = mapped_column(sa.JSON, default=list)
-    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     criteria_version: Mapped[CriteriaVersion] = relationship()
-    units: Mapped[list["Unit"]] = relationship(secondary=campaign_units, order_by="Unit.name")
+    units: Mapped[list[Unit]] = relationship(secondary=campaign_units, order_by="Unit.name")
 
     def is_open(self, today: dt.date) -> bool:
         return self.opens_on <= today <= self.closes_on
 
-    def covers(self, unit: "Unit") -> bool:
+    def covers(self, unit: Unit) -> bool:
         if unit.unit_type in (self.scope_unit_types or []):
             return True
         return any(u.id == unit.id for u in self.units)

@@ -18,7 +18,6 @@ from app.units.models import Unit
 
 from .models import Campaign, CriteriaVersion
 
-
 # ------------------------------------------------------------------ criteria versions
 
 

@@ -9,7 +9,7 @@ back with the service's message beside it.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,31 +40,31 @@ class Submission(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
-    updated_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
-    submitted_at: Mapped[Optional[dt.datetime]] = mapped_column(sa.DateTime(timezone=True))
-    submitted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     #: Self-assessment score in percent, computed at submission.
-    self_score: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(5, 2))
+    self_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
     #: Whether the self-assessment passes the set's rule.
-    self_passed: Mapped[Optional[bool]]
+    self_passed: Mapped[bool | None]
     #: The full explained result (groups, indicators, reasons) at submission.
-    self_result: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    self_result: Mapped[dict | None] = mapped_column(sa.JSON)
 
-    campaign: Mapped["Campaign"] = relationship()
-    unit: Mapped["Unit"] = relationship()
-    updated_by: Mapped[Optional["User"]] = relationship(foreign_keys=[updated_by_id])
-    submitted_by: Mapped[Optional["User"]] = relationship(foreign_keys=[submitted_by_id])
-    answers: Mapped[list["Answer"]] = relationship(back_populates="submission", cascade="all, delete-orphan")
-    evidence: Mapped[list["Evidence"]] = relationship(
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[Unit] = relationship()
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    answers: Mapped[list[Answer]] = relationship(back_populates="submission", cascade="all, delete-orphan")
+    evidence: Mapped[list[Evidence]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Evidence.uploaded_at"
     )
 
     __mapper_args__ = {"version_id_col": version}
 
-    def answer_for(self, code: str) -> Optional["Answer"]:
+    def answer_for(self, code: str) -> Answer | None:
         return next((a for a in self.answers if a.indicator_code == code), None)
 
-    def evidence_for(self, code: str) -> list["Evidence"]:
+    def evidence_for(self, code: str) -> list[Evidence]:
         return [e for e in self.evidence if e.indicator_code == code]
 
 
@@ -79,7 +79,7 @@ class Answer(db.Model):
     #: Indicator code from the criteria file, e.g. G1.2.
     indicator_code: Mapped[str] = mapped_column(sa.String(40))
     #: Parsed value ({"v": ...}) or null when unanswered.
-    value: Mapped[Optional[Any]] = mapped_column(sa.JSON)
+    value: Mapped[Any | None] = mapped_column(sa.JSON)
     explanation: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
 
@@ -107,7 +107,7 @@ class Evidence(db.Model):
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     submission: Mapped[Submission] = relationship(back_populates="evidence")

@@ -8,8 +8,9 @@ admins read everything. Editing needs a draft and an open campaign window.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -64,7 +65,7 @@ class SaveOutcome:
 
 
 def today_local() -> dt.date:
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=7)).date()
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date()
 
 
 def _load(session: Session, campaign_id: int, unit_id: int) -> tuple[Campaign, Unit, Submission | None]:
@@ -81,9 +82,8 @@ def _load(session: Session, campaign_id: int, unit_id: int) -> tuple[Campaign, U
 
 
 def _check_read(actor: User, campaign: Campaign, unit: Unit) -> None:
-    if actor.role == "official":
-        if actor.unit_id != unit.id:
-            raise PermissionDenied(_("Bạn chỉ được xem phiếu của đơn vị mình."))
+    if actor.role == "official" and actor.unit_id != unit.id:
+        raise PermissionDenied(_("Bạn chỉ được xem phiếu của đơn vị mình."))
     if not can_see_campaign(actor, campaign) or not campaign.covers(unit):
         raise PermissionDenied(_("Bạn không có quyền xem phiếu này."))
 
@@ -187,7 +187,7 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
                 )
             )
             saved_files += 1
-    submission.updated_at = dt.datetime.now(dt.timezone.utc)
+    submission.updated_at = dt.datetime.now(dt.UTC)
     submission.updated_by_id = actor.id
     session.flush()
     return SaveOutcome(submission, errors, saved_files)
@@ -256,7 +256,7 @@ def submit(session: Session, actor: User, campaign_id: int, unit_id: int, *, exp
     result = current_result(ctx)
     submission = ctx.submission
     submission.status = "submitted"
-    submission.submitted_at = dt.datetime.now(dt.timezone.utc)
+    submission.submitted_at = dt.datetime.now(dt.UTC)
     submission.submitted_by_id = actor.id
     submission.updated_by_id = actor.id
     submission.self_score = round(result.percent, 2)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -43,14 +42,14 @@ class Unit(db.Model):
     #: One of UNIT_TYPES.
     unit_type: Mapped[str] = mapped_column(sa.String(20), index=True)
     #: Parent unit (communes and departments sit under the city).
-    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("units.id"))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
     #: True for demonstration units from the sample-data file, never for the official register.
     is_sample: Mapped[bool] = mapped_column(default=False)
     #: Where the row came from, e.g. "vietnam-provinces 2025.10.1" or "sample_units.yaml".
     data_source: Mapped[str] = mapped_column(sa.String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
-    parent: Mapped[Optional["Unit"]] = relationship(remote_side=[id])
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
 
     @property
     def type_label(self) -> str:

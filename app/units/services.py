@@ -69,7 +69,7 @@ def load_sample_units(session: Session, path: Path = SAMPLE_FILE) -> int:
 
 def count_by_type(session: Session) -> dict[str, int]:
     rows = session.execute(sa.select(Unit.unit_type, sa.func.count()).group_by(Unit.unit_type))
-    return {t: n for t, n in rows}
+    return dict(rows.tuples().all())
 
 
 def unit_choices(session: Session) -> list[tuple[int, str]]:

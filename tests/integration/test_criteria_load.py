@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -27,7 +28,7 @@ def test_load_is_idempotent_and_a_changed_file_is_a_new_revision(app, tmp_path, 
     folder = tmp_path / "criteria"
     folder.mkdir()
     src = app.config["CRITERIA_DIR"] + "/cqtt-v1.yaml"
-    text = open(src, encoding="utf-8").read().replace("overall_pass_percent: 80", "overall_pass_percent: 75")
+    text = Path(src).read_text(encoding="utf-8").replace("overall_pass_percent: 80", "overall_pass_percent: 75")
     (folder / "cqtt-v1.yaml").write_text(text, encoding="utf-8")
     result = runner.invoke(args=["criteria", "load", str(folder)])
     assert "CQTT v1: changed → revision 2" in result.output
