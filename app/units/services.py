@@ -68,8 +68,8 @@ def load_sample_units(session: Session, path: Path = SAMPLE_FILE) -> int:
 
 
 def count_by_type(session: Session) -> dict[str, int]:
-    rows = session.execute(sa.select(Unit.unit_type, sa.func.count()).group_by(Unit.unit_type))
-    return dict(rows.tuples().all())
+    rows = session.execute(sa.select(Unit.unit_type, sa.func.count().label("n")).group_by(Unit.unit_type))
+    return {row.unit_type: row.n for row in rows}
 
 
 def unit_choices(session: Session) -> list[tuple[int, str]]:

@@ -21,3 +21,10 @@ def test_upgrade_compare_downgrade(app):
     assert diff == []
     downgrade(revision="base")
     assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_suite_runs_on_the_database_it_was_given(app):
+    import os
+
+    expected = "postgresql" if os.environ.get("TEST_DATABASE_URL", "").startswith("postgres") else "sqlite"
+    assert db.engine.dialect.name == expected
