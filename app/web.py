@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template
+from flask import Flask, flash, render_template
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import DomainError
+from app.errors import DomainError, ValidationFailed
 from app.extensions import db
 
 
@@ -40,6 +40,17 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def render_service_errors(template: str, form: Any, exc: ValidationFailed, **context: Any):
+    """Re-show a form after a service refused it: messages beside the fields, the user's input kept."""
+    db.session.rollback()
+    for name, messages in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors or []) + messages
+    flash(exc.message, "error")
+    return render_template(template, form=form, **context), 422
 
 
 def register_error_handlers(app: Flask) -> None:

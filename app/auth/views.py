@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.web import commit_after, safe_next
+from app.web import commit_after, render_service_errors, safe_next
 
 from . import services
 from .forms import LoginForm, UserForm
@@ -75,7 +75,7 @@ def user_new():
                 scope_codes=form.scope_codes.data, cost=hash_cost(),
             )
         except ValidationFailed as exc:
-            return _form_errors("auth/user_form.html", form, exc, creating=True)
+            return render_service_errors("auth/user_form.html", form, exc, creating=True)
         flash(_("Đã tạo người dùng %(name)s.", name=user.username), "success")
         return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, creating=True), 422 if form.errors else 200
@@ -97,18 +97,8 @@ def user_edit(user_id: int):
                 new_password=form.password.data or None, cost=hash_cost(),
             )
         except ValidationFailed as exc:
-            return _form_errors("auth/user_form.html", form, exc, creating=False, user=user)
+            return render_service_errors("auth/user_form.html", form, exc, creating=False, user=user)
         flash(_("Đã lưu người dùng %(name)s.", name=user.username), "success")
         return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, creating=False, user=user), 422 if form.errors else 200
 
-
-def _form_errors(template: str, form, exc: ValidationFailed, **ctx):
-    """Show service validation errors on the form's fields, keeping what the user typed."""
-    db.session.rollback()
-    for name, messages in exc.errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors or []) + messages
-    flash(exc.message, "error")
-    return render_template(template, form=form, **ctx), 422

@@ -12,7 +12,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.submissions.models import Submission
 from app.units.services import unit_choices
-from app.web import commit_after
+from app.web import commit_after, render_service_errors
 
 from . import services
 from .forms import CampaignForm
@@ -42,11 +42,7 @@ def new():
                 scope_unit_types=form.scope_unit_types.data, unit_ids=form.unit_ids.data,
             )
         except ValidationFailed as exc:
-            db.session.rollback()
-            for name, messages in exc.errors.items():
-                getattr(form, name).errors = list(getattr(form, name).errors or []) + messages
-            flash(exc.message, "error")
-            return render_template("campaigns/new.html", form=form), 422
+            return render_service_errors("campaigns/new.html", form, exc)
         flash(_("Đã tạo đợt đánh giá “%(name)s”.", name=campaign.name), "success")
         return redirect(url_for(".detail", campaign_id=campaign.id))
     return render_template("campaigns/new.html", form=form), 422 if form.errors else 200
