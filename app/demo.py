@@ -1,4 +1,4 @@
-"""`flask demo seed`: sample units, one login per role and the demo campaigns. Idempotent."""
+"""`flask demo seed`: sample units, demo logins (every role and unit type) and one campaign per criteria set. Idempotent."""
 
 from __future__ import annotations
 
@@ -25,17 +25,29 @@ DEMO_USERS = [
     ("canbo.hongbang", "official", "Nguyễn Thị Lan (Phường Hồng Bàng)", "Phường Hồng Bàng", []),
     ("canbo.lechan", "official", "Trần Văn Minh (Phường Lê Chân)", "Phường Lê Chân", []),
     ("canbo.cathai", "official", "Phạm Văn Hải (Đặc khu Cát Hải)", "Đặc khu Cát Hải", []),
-    ("canbo.sonoivu", "official", "Lê Thu Hà (Sở Nội vụ — mẫu)", "Sở Nội vụ thành phố Hải Phòng", []),
+    ("canbo.thanhpho", "official", "Bùi Minh Tuấn (Văn phòng UBND thành phố)", "Thành phố Hải Phòng", []),
+    ("canbo.sonoivu", "official", "Lê Thu Hà (Sở Nội vụ)", "Sở Nội vụ thành phố Hải Phòng", []),
     ("canbo.truong", "official", "Đỗ Quang Huy (Trường THPT Ngô Quyền — mẫu)", "Trường THPT Ngô Quyền (mẫu)", []),
+    ("canbo.chidoan", "official", "Ngô Thanh Tâm (Bí thư chi đoàn — mẫu)", "Chi đoàn Phường Hồng Bàng (mẫu)", []),
+    ("canbo.yte", "official", "Đặng Thị Hoa (Trung tâm Y tế — mẫu)", "Trung tâm Y tế khu vực Hồng Bàng (mẫu)", []),
+    ("canbo.phunu", "official", "Vũ Thị Hằng (Hội Phụ nữ — mẫu)", "Hội Liên hiệp Phụ nữ phường Hồng Bàng (mẫu)", []),
+    ("canbo.nongdan", "official", "Phạm Văn Lực (Hội Nông dân — mẫu)", "Hội Nông dân xã An Lão (mẫu)", []),
+    ("canbo.trithuc", "official", "Trịnh Quốc Bảo (Liên hiệp các Hội KH&KT — mẫu)", "Liên hiệp các Hội Khoa học và Kỹ thuật thành phố (mẫu)", []),
+    ("canbo.ccb", "official", "Hoàng Văn Thắng (Hội Cựu chiến binh — mẫu)", "Hội Cựu chiến binh phường Lê Chân (mẫu)", []),
+    ("canbo.tongiao", "official", "Nguyễn Văn Phúc (Ban đoàn kết công giáo — mẫu)", "Ban đoàn kết công giáo phường Hồng Bàng (mẫu)", []),
+    ("canbo.doanhnghiep", "official", "Lương Thị Ngọc (Công ty Cơ khí Bạch Đằng — mẫu)", "Công ty TNHH Cơ khí Bạch Đằng (mẫu)", []),
     ("thamdinh", "reviewer", "Vũ Thị Mai (thẩm định CQTT, CSTT)", None, ["CQTT", "CSTT"]),
     ("xem", "viewer", "Hoàng Văn Nam (xem toàn thành phố)", None, []),
 ]
-#: (campaign name, set code, unit types)
-DEMO_CAMPAIGNS = [
-    ("Chính quyền thân thiện 2026", "CQTT", ["xa", "phuong", "dac_khu"]),
-    ("Công sở thân thiện 2026", "CSTT", ["department"]),
-    ("Trường học xã hội chủ nghĩa 2026", "THXHCN", ["school"]),
-]
+#: Sets for one kind of association: their demo campaign covers that sample unit only, not every association.
+DEMO_UNIT_SCOPE = {
+    "PHUNU": "Hội Liên hiệp Phụ nữ phường Hồng Bàng (mẫu)",
+    "NONGDAN": "Hội Nông dân xã An Lão (mẫu)",
+    "TRITHUC": "Liên hiệp các Hội Khoa học và Kỹ thuật thành phố (mẫu)",
+    "CUUCHIENBINH": "Hội Cựu chiến binh phường Lê Chân (mẫu)",
+    "TONGIAO": "Ban đoàn kết công giáo phường Hồng Bàng (mẫu)",
+}
+DEMO_YEAR = 2026
 
 
 def seed(session) -> list[tuple[str, str, str]]:
@@ -51,14 +63,16 @@ def seed(session) -> list[tuple[str, str, str]]:
             create_user(session, None, username=username, password=DEMO_PASSWORD, role=role, full_name=full_name,
                         unit_id=unit.id if unit else None, scope_codes=scope, cost=cost, system=True)
         logins.append((username, role, unit.name if unit else ""))
-    versions = {v.code: v for v in latest_versions(session)}
-    for name, code, types in DEMO_CAMPAIGNS:
-        if code not in versions:
-            raise click.ClickException(f"criteria set {code} not loaded: run `flask criteria load` first")
-        if session.scalar(sa.select(Campaign).where(Campaign.name == name)) is None:
-            create_campaign(session, None, name=name, criteria_version_id=versions[code].id, year=2026,
-                            opens_on=dt.date(2026, 1, 1), closes_on=dt.date(2026, 12, 31), scope_unit_types=types,
-                            system=True)
+    for version in latest_versions(session):
+        name = f"{version.name_vi} {DEMO_YEAR}"
+        if session.scalar(sa.select(Campaign).where(Campaign.name == name)) is not None:
+            continue
+        unit_name = DEMO_UNIT_SCOPE.get(version.code)
+        unit = find_by_name(session, unit_name) if unit_name else None
+        create_campaign(session, None, name=name, criteria_version_id=version.id, year=DEMO_YEAR,
+                        opens_on=dt.date(DEMO_YEAR, 1, 1), closes_on=dt.date(DEMO_YEAR, 12, 31),
+                        scope_unit_types=[] if unit else list(version.criteria.applies_to),
+                        unit_ids=[unit.id] if unit else [], system=True)
     session.flush()
     return logins
 

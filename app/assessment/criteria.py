@@ -20,7 +20,7 @@ import yaml
 
 from .indicators import INDICATOR_TYPES, Threshold
 
-UNIT_TYPES = ("city", "xa", "phuong", "dac_khu", "department", "school", "youth_branch")
+UNIT_TYPES = ("city", "xa", "phuong", "dac_khu", "department", "school", "youth_branch", "health_facility", "association", "enterprise")
 EVIDENCE_KINDS = ("pdf", "image", "docx", "xlsx")
 ORIGINS = ("seed", "proposed")
 TARGET_METRICS = ("recognised_share", "recognised_count")
@@ -134,6 +134,9 @@ class CriteriaSet:
 
     def group(self, code: str) -> Group | None:
         return next((g for g in self.groups if g.code == code), None)
+
+    def group_of(self, indicator_code: str) -> Group | None:
+        return next((g for g in self.groups if any(i.code == indicator_code for i in g.indicators)), None)
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)

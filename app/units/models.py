@@ -19,6 +19,9 @@ UNIT_TYPES = {
     "department": "Sở, ban, ngành",
     "school": "Trường học",
     "youth_branch": "Chi đoàn",
+    "health_facility": "Cơ sở y tế",
+    "association": "Tổ chức chính trị - xã hội, hội",
+    "enterprise": "Doanh nghiệp",
 }
 COMMUNE_TYPES = ("xa", "phuong", "dac_khu")
 
@@ -29,7 +32,8 @@ class Unit(db.Model):
     __tablename__ = "units"
     __table_args__ = (
         sa.CheckConstraint(
-            "unit_type IN ('city','xa','phuong','dac_khu','department','school','youth_branch')",
+            "unit_type IN ('city','xa','phuong','dac_khu','department','school','youth_branch',"
+            "'health_facility','association','enterprise')",
             name="unit_type_known",
         ),
     )

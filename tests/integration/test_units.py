@@ -32,5 +32,5 @@ def test_sample_units_are_labelled(app):
     db.session.commit()
     samples = list(db.session.scalars(sa.select(Unit).where(Unit.is_sample)))
     assert len(samples) == n
-    assert {u.unit_type for u in samples} == {"department", "school", "youth_branch"}
+    assert {u.unit_type for u in samples} == {"department", "school", "youth_branch", "health_facility", "association", "enterprise"}
     assert all(u.data_source == "sample_units.yaml" for u in samples)
