@@ -9,7 +9,7 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from .config import Config
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, mail, migrate
 
 
 def _select_locale() -> str:
@@ -40,6 +40,19 @@ def _number(value: float | int | None) -> str:
     return text.replace(".", ",")
 
 
+def _answer(value: object) -> str:
+    """An answer as people read it: Có/Không, numbers with a decimal comma, '—' when empty."""
+    from flask_babel import gettext
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Có") if value else gettext("Không")
+    if isinstance(value, (int, float)):
+        return _number(value)
+    return str(value)
+
+
 def create_app(config: type | dict | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI. No queries or migrations here."""
     root = Path(__file__).resolve().parent.parent
@@ -58,6 +71,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     babel.init_app(app, locale_selector=_select_locale)
+    mail.init_app(app)
 
     from . import models  # noqa: F401  (register every model)
     from .auth.models import User
@@ -67,15 +81,20 @@ def create_app(config: type | dict | None = None) -> Flask:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.is_enabled else None
 
+    from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .campaigns.cli import bp as criteria_cli
     from .campaigns.views import bp as campaigns_bp
     from .demo import bp as demo_cli
     from .main import bp as main_bp
+    from .notifications.cli import bp as notifications_cli
+    from .notifications.views import bp as notifications_bp
+    from .review.views import bp as review_bp
     from .submissions.views import bp as submissions_bp
     from .units.cli import bp as units_cli
 
-    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, criteria_cli, units_cli, demo_cli):
+    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, audit_bp, notifications_bp,
+               criteria_cli, units_cli, demo_cli, notifications_cli):
         app.register_blueprint(bp)
 
     from .web import register_error_handlers, register_security_headers
@@ -87,11 +106,19 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .submissions.messages import reason_text
 
     app.jinja_env.filters["reason"] = reason_text
+    app.jinja_env.filters["answer"] = _answer
+
+    from .review.services import status_label
+
+    app.jinja_env.globals["status_label"] = status_label
 
     @app.context_processor
     def inject() -> dict:
         from flask_babel import get_locale
 
-        return {"current_lang": str(get_locale()), "current_path": request.full_path.rstrip("?"), "user": current_user}
+        from .notifications.services import unread_count
+
+        unread = unread_count(db.session, current_user) if current_user.is_authenticated else 0
+        return {"current_lang": str(get_locale()), "current_path": request.full_path.rstrip("?"), "user": current_user, "unread": unread}
 
     return app

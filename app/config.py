@@ -43,6 +43,16 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
+    #: E-mail copies of notifications: off unless MAIL_ENABLED=1 (Flask-Mail settings below).
+    MAIL_ENABLED = os.environ.get("MAIL_ENABLED", "0") == "1"
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "datchuan@localhost")
+    #: Public base URL used in e-mails and certificate QR codes.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     #: argon2 cost parameters (argon2-cffi defaults unless overridden).
     ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
     ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "65536"))
@@ -59,3 +69,5 @@ class TestConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     MAX_EVIDENCE_BYTES = 200 * 1024
+    MAIL_ENABLED = False
+    MAIL_SUPPRESS_SEND = True

@@ -13,6 +13,7 @@ from app.auth.services import HashCost, create_user
 from app.campaigns.models import Campaign
 from app.campaigns.services import create_campaign, latest_versions
 from app.extensions import db
+from app.submissions.services import today_local
 from app.units.models import Unit
 from app.units.services import find_by_name, load_sample_units
 
@@ -70,10 +71,13 @@ def seed(session) -> list[tuple[str, str, str]]:
         unit_name = DEMO_UNIT_SCOPE.get(version.code)
         unit = find_by_name(session, unit_name) if unit_name else None
         create_campaign(session, None, name=name, criteria_version_id=version.id, year=DEMO_YEAR,
-                        opens_on=dt.date(DEMO_YEAR, 1, 1), closes_on=dt.date(DEMO_YEAR, 12, 31),
+                        opens_on=dt.date(DEMO_YEAR, 1, 1), closes_on=max(dt.date(DEMO_YEAR, 12, 31), today_local() + dt.timedelta(days=90)),
                         scope_unit_types=[] if unit else list(version.criteria.applies_to),
                         unit_ids=[unit.id] if unit else [], system=True)
     session.flush()
+    from app.demo_review import seed_review_states
+
+    logins += seed_review_states(session, DEMO_PASSWORD)
     return logins
 
 

@@ -1,6 +1,18 @@
 """Import every model module so SQLAlchemy and Alembic see all tables."""
 
+from app.audit.models import AuditEntry  # noqa: F401
 from app.auth.models import ReviewerScope, User  # noqa: F401
 from app.campaigns.models import Campaign, CriteriaVersion, campaign_units  # noqa: F401
+from app.notifications.models import Notification  # noqa: F401
+from app.review.models import (  # noqa: F401
+    Appraisal,
+    GroupAssignment,
+    GroupSignoff,
+    RecognitionDecision,
+    ReturnItem,
+    ScoreEvent,
+    SubmissionRound,
+    decision_submissions,
+)
 from app.submissions.models import Answer, Evidence, Submission  # noqa: F401
 from app.units.models import Unit  # noqa: F401

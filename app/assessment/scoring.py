@@ -118,25 +118,18 @@ def _round(value: float) -> float:
     return round(value, 2)
 
 
-def score_by_points(cset: CriteriaSet, answers: dict[str, AnswerInput]) -> SetResult:
+def _group_result(group, results: list[IndicatorResult], rule) -> GroupResult:
+    earned = sum(r.points for r in results)
+    max_points = sum(r.max_points for r in results)
+    percent = 100.0 * earned / max_points if max_points else 0.0
+    return GroupResult(code=group.code, earned=earned, max_points=max_points, percent=_round(percent),
+                       passed=percent >= rule.group_pass_percent, weight=group.weight, indicators=results)
+
+
+def aggregate(cset: CriteriaSet, results: dict[str, IndicatorResult]) -> SetResult:
+    """Indicator results → group percentages → weighted overall percentage and the pass rule."""
     rule = cset.scoring
-    groups: list[GroupResult] = []
-    for group in cset.groups:
-        results = [evaluate_indicator(i, answers.get(i.code, AnswerInput())) for i in group.indicators]
-        earned = sum(r.points for r in results)
-        max_points = sum(r.max_points for r in results)
-        percent = 100.0 * earned / max_points if max_points else 0.0
-        groups.append(
-            GroupResult(
-                code=group.code,
-                earned=earned,
-                max_points=max_points,
-                percent=_round(percent),
-                passed=percent >= rule.group_pass_percent,
-                weight=group.weight,
-                indicators=results,
-            )
-        )
+    groups = [_group_result(g, [results[i.code] for i in g.indicators], rule) for g in cset.groups]
     total_weight = sum(g.weight for g in groups)
     overall = sum(g.weight * (100.0 * g.earned / g.max_points if g.max_points else 0.0) for g in groups) / total_weight
     overall = min(100.0, max(0.0, overall))
@@ -147,14 +140,16 @@ def score_by_points(cset: CriteriaSet, answers: dict[str, AnswerInput]) -> SetRe
         reasons += [f"group_failed:{g.code}" for g in groups if not g.passed]
     if rule.require_core_indicators:
         reasons += [f"core_not_met:{i.code}" for g in groups for i in g.indicators if i.core and not i.met]
-    return SetResult(
-        percent=_round(overall),
-        passed=not reasons,
-        groups=groups,
-        reasons=reasons,
-        earned=sum(g.earned for g in groups),
-        max_points=sum(g.max_points for g in groups),
-    )
+    return SetResult(percent=_round(overall), passed=not reasons, groups=groups, reasons=reasons,
+                     earned=sum(g.earned for g in groups), max_points=sum(g.max_points for g in groups))
+
+
+def evaluate_all(cset: CriteriaSet, answers: dict[str, AnswerInput]) -> dict[str, IndicatorResult]:
+    return {i.code: evaluate_indicator(i, answers.get(i.code, AnswerInput())) for i in cset.indicators}
+
+
+def score_by_points(cset: CriteriaSet, answers: dict[str, AnswerInput]) -> SetResult:
+    return aggregate(cset, evaluate_all(cset, answers))
 
 
 SCORING_METHODS: dict[str, Callable[[Any, dict[str, AnswerInput]], SetResult]] = {}
@@ -184,3 +179,27 @@ def needs_explanation(indicator: Indicator, result: IndicatorResult) -> bool:
         return True
     return result.answered and not result.met
 
+
+
+@dataclass(frozen=True)
+class Override:
+    """A reviewer's judgement of one indicator: met and/or points (None keeps the computed one)."""
+
+    met: bool | None = None
+    points: float | None = None
+
+
+def score_with_overrides(cset: CriteriaSet, answers: dict[str, AnswerInput], overrides: dict[str, Override]) -> SetResult:
+    """Score with the reviewers' appraisals applied, aggregated by the set's own rule (the final score)."""
+    results = evaluate_all(cset, answers)
+    for code, override in overrides.items():
+        result = results.get(code)
+        if result is None:
+            continue
+        if override.met is not None:
+            result.met = override.met
+            result.reasons = [] if override.met else (result.reasons or ["below_threshold"])
+            result.points = result.max_points if override.met else 0.0
+        if override.points is not None:
+            result.points = max(0.0, min(float(override.points), result.max_points))
+    return aggregate(cset, results)

@@ -30,6 +30,7 @@ ROLE_CHOICES = [
 class UserForm(FlaskForm):
     username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(message=_l("Vui lòng nhập tên đăng nhập.")), Length(max=80)])
     full_name = StringField(_l("Họ và tên"), validators=[Length(max=200)])
+    email = StringField(_l("Thư điện tử (nhận bản sao thông báo, không bắt buộc)"), validators=[Length(max=255)])
     password = PasswordField(_l("Mật khẩu"), validators=[Optional()])
     role = SelectField(_l("Vai trò"), choices=ROLE_CHOICES)
     unit_id = SelectField(_l("Đơn vị (cho cán bộ đơn vị)"), coerce=lambda v: int(v) if v not in (None, "", "None") else None)

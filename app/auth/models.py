@@ -31,6 +31,8 @@ class User(UserMixin, db.Model):
     #: Login name, lower-case, unique.
     username: Mapped[str] = mapped_column(sa.String(80), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: Address for e-mail copies of notifications (optional; mail is off unless MAIL_ENABLED).
+    email: Mapped[str] = mapped_column(sa.String(255), default="")
     #: argon2 hash.
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     #: admin, reviewer, official or viewer.

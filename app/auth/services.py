@@ -68,18 +68,28 @@ def _validate_user_fields(session: Session, username: str | None, role: str, uni
     return errors
 
 
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_email(email: str | None, errors: dict[str, list[str]]) -> None:
+    if email and not EMAIL_RE.match(email.strip()):
+        errors["email"] = [_("Địa chỉ thư điện tử không hợp lệ.")]
+
+
 def create_user(session: Session, actor: User | None, *, username: str, password: str, role: str,
                 full_name: str = "", unit_id: int | None = None, scope_codes: list[str] | None = None,
-                cost: HashCost = HashCost(), system: bool = False) -> User:
+                cost: HashCost = HashCost(), system: bool = False, email: str = "") -> User:
     """Create a user. `system=True` is for CLI/demo seeding, where there is no acting admin."""
     if not system:
         require_admin(actor)
     username = (nfc(username) or "").lower()
     errors = _validate_user_fields(session, username, role, unit_id, password, None)
+    _check_email(email, errors)
     if errors:
         raise ValidationFailed(_("Không thể tạo người dùng. Vui lòng sửa các lỗi bên dưới."), errors)
     user = User(
         username=username,
+        email=(nfc(email) or "").lower(),
         full_name=nfc(full_name) or "",
         password_hash=hash_password(password, cost.time_cost, cost.memory_cost),
         role=role,
@@ -94,17 +104,19 @@ def create_user(session: Session, actor: User | None, *, username: str, password
 
 def update_user(session: Session, actor: User, user_id: int, *, role: str, full_name: str,
                 unit_id: int | None, scope_codes: list[str], is_enabled: bool,
-                new_password: str | None = None, cost: HashCost = HashCost()) -> User:
+                new_password: str | None = None, cost: HashCost = HashCost(), email: str = "") -> User:
     require_admin(actor)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(_("Không tìm thấy người dùng."))
     errors = _validate_user_fields(session, None, role, unit_id, new_password or None, user)
+    _check_email(email, errors)
     if user.id == actor.id and (not is_enabled or role != "admin"):
         errors.setdefault("role", []).append(_("Bạn không thể tự khóa hoặc bỏ quyền quản trị của chính mình."))
     if errors:
         raise ValidationFailed(_("Không thể lưu người dùng. Vui lòng sửa các lỗi bên dưới."), errors)
     user.role = role
+    user.email = (nfc(email) or "").lower()
     user.full_name = nfc(full_name) or ""
     user.unit_id = unit_id if role == "official" else None
     user.is_enabled = is_enabled

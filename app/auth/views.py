@@ -34,6 +34,10 @@ def login():
         if lang:
             session["lang"] = lang
         login_user(user)
+        if user.role == "admin":
+            from app.audit.services import record
+
+            record(db.session, user, "admin.login", user, ip=request.remote_addr)
         return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("auth/login.html", form=form)
 
@@ -72,7 +76,7 @@ def user_new():
             user = services.create_user(
                 db.session, current_user, username=form.username.data, password=form.password.data or "",
                 role=form.role.data, full_name=form.full_name.data, unit_id=form.unit_id.data,
-                scope_codes=form.scope_codes.data, cost=hash_cost(),
+                scope_codes=form.scope_codes.data, cost=hash_cost(), email=form.email.data or "",
             )
         except ValidationFailed as exc:
             return render_service_errors("auth/user_form.html", form, exc, creating=True)
@@ -94,7 +98,7 @@ def user_edit(user_id: int):
             services.update_user(
                 db.session, current_user, user.id, role=form.role.data, full_name=form.full_name.data,
                 unit_id=form.unit_id.data, scope_codes=form.scope_codes.data, is_enabled=form.is_enabled.data,
-                new_password=form.password.data or None, cost=hash_cost(),
+                new_password=form.password.data or None, cost=hash_cost(), email=form.email.data or "",
             )
         except ValidationFailed as exc:
             return render_service_errors("auth/user_form.html", form, exc, creating=False, user=user)

@@ -78,14 +78,24 @@ class Campaign(db.Model):
     closes_on: Mapped[dt.date]
     #: Unit types in scope (JSON list); empty when the scope is an explicit unit list.
     scope_unit_types: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: An admin may allow changes after the close date until this day, with a written reason (audited).
+    reopened_until: Mapped[dt.date | None]
+    reopen_reason: Mapped[str] = mapped_column(sa.Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     criteria_version: Mapped[CriteriaVersion] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary=campaign_units, order_by="Unit.name")
 
+    @property
+    def effective_close(self) -> dt.date:
+        """The close date, or the reopening date when an admin reopened the campaign later."""
+        if self.reopened_until and self.reopened_until > self.closes_on:
+            return self.reopened_until
+        return self.closes_on
+
     def is_open(self, today: dt.date) -> bool:
-        return self.opens_on <= today <= self.closes_on
+        return self.opens_on <= today <= self.effective_close
 
     def covers(self, unit: Unit) -> bool:
         if unit.unit_type in (self.scope_unit_types or []):

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from app.campaigns.models import Campaign
     from app.units.models import Unit
 
-STATUSES = ("draft", "submitted")
+STATUSES = ("draft", "submitted", "in_review", "returned", "resubmitted", "approved", "rejected", "recognised")
 
 
 class Submission(db.Model):
@@ -26,7 +26,10 @@ class Submission(db.Model):
     __tablename__ = "submissions"
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "unit_id", name="uq_submissions_campaign_unit"),
-        sa.CheckConstraint("status IN ('draft','submitted')", name="status_known"),
+        sa.CheckConstraint(
+            "status IN ('draft','submitted','in_review','returned','resubmitted','approved','rejected','recognised')",
+            name="status_known",
+        ),
         #: submitted exactly when submitted_at is set
         sa.CheckConstraint("(status = 'draft') = (submitted_at IS NULL)", name="submitted_has_time"),
     )
@@ -34,8 +37,10 @@ class Submission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
-    #: draft or submitted.
-    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    #: State in app.review.workflow.STATES (draft → submitted → in_review → returned → resubmitted → approved/rejected → recognised).
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)
+    #: Submission round: 1 at the first submission, +1 at each resubmission.
+    round: Mapped[int] = mapped_column(default=0)
     #: Optimistic-locking counter; SQLAlchemy raises StaleDataError on a lost update.
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
@@ -50,9 +55,18 @@ class Submission(db.Model):
     #: The full explained result (groups, indicators, reasons) at submission.
     self_result: Mapped[dict | None] = mapped_column(sa.JSON)
 
+    #: Final (appraised) score in percent and whether it passes, set at approval or rejection.
+    final_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    final_passed: Mapped[bool | None]
+    decided_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: Approval note or rejection reason.
+    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit] = relationship()
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     answers: Mapped[list[Answer]] = relationship(back_populates="submission", cascade="all, delete-orphan")
     evidence: Mapped[list[Evidence]] = relationship(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.assessment.criteria import CriteriaSet, Group
 from app.assessment.indicators import AnswerError, get_type
 from app.assessment.scoring import AnswerInput, SetResult, needs_explanation, score_set
+from app.audit.services import record
 from app.auth.models import User
 from app.campaigns.models import Campaign
 from app.campaigns.services import can_see_campaign
@@ -50,6 +51,15 @@ class Context:
     can_edit: bool
     #: Why editing is not possible (shown to the user), or "".
     locked_reason: str = ""
+    #: Indicators the official may edit; None means every indicator (a draft).
+    editable_codes: set[str] | None = None
+    #: Indicators sent back by the reviewer in the current round (with reasons and deadline).
+    returns: list = field(default_factory=list)
+    #: The city's appraisals (comments are shown to the unit's own official).
+    appraisals: dict = field(default_factory=dict)
+
+    def editable(self, code: str) -> bool:
+        return self.can_edit and (self.editable_codes is None or code in self.editable_codes)
 
     @property
     def version(self) -> int | None:
@@ -92,17 +102,25 @@ def open_context(session: Session, actor: User, campaign_id: int, unit_id: int, 
     """Load a unit's questionnaire for the actor, enforcing scope, and say whether it is editable."""
     campaign, unit, submission = _load(session, campaign_id, unit_id)
     _check_read(actor, campaign, unit)
+    from app.review.services import _appraisals, current_returns, status_label
+
     today = today or today_local()
     reason = ""
+    status = submission.status if submission is not None else "draft"
+    returns = current_returns(session, submission) if submission is not None and status == "returned" else []
     if actor.role != "official" or actor.unit_id != unit.id:
         reason = _("Chỉ cán bộ của đơn vị được nhập phiếu này; bạn đang xem ở chế độ chỉ đọc.")
-    elif submission is not None and submission.status != "draft":
-        reason = _("Phiếu đã được gửi ngày %(date)s nên chỉ xem được, không sửa được.", date=submission.submitted_at.strftime("%d/%m/%Y"))
+    elif status not in ("draft", "returned"):
+        reason = _("Phiếu đã được gửi ngày %(date)s và đang ở trạng thái “%(status)s” nên chỉ xem được, không sửa được.",
+                   date=submission.submitted_at.strftime("%d/%m/%Y"), status=status_label(status))
     elif today < campaign.opens_on:
         reason = _("Đợt đánh giá chưa mở (mở từ %(date)s); phiếu chỉ xem được.", date=campaign.opens_on.strftime("%d/%m/%Y"))
-    elif today > campaign.closes_on:
-        reason = _("Đợt đánh giá đã đóng ngày %(date)s; phiếu chỉ xem được.", date=campaign.closes_on.strftime("%d/%m/%Y"))
-    return Context(campaign, unit, submission, campaign.criteria_version.criteria, can_edit=not reason, locked_reason=reason)
+    elif today > campaign.effective_close:
+        reason = _("Đợt đánh giá đã đóng ngày %(date)s; phiếu chỉ xem được.", date=campaign.effective_close.strftime("%d/%m/%Y"))
+    own = actor.role == "official" and actor.unit_id == unit.id
+    return Context(campaign, unit, submission, campaign.criteria_version.criteria, can_edit=not reason, locked_reason=reason,
+                   editable_codes={r.indicator_code for r in returns} if status == "returned" else None, returns=returns,
+                   appraisals=_appraisals(session, submission) if submission is not None and (own or actor.role != "official") else {})
 
 
 def _require_edit(ctx: Context) -> None:
@@ -153,9 +171,12 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
     removable = {e.id: e for e in submission.evidence if group.indicators and e.indicator_code in {i.code for i in group.indicators}}
     for evidence_id in remove_evidence:
         item = removable.get(int(evidence_id))
-        if item is not None:
+        if item is not None and ctx.editable(item.indicator_code):
             submission.evidence.remove(item)
+            record(session, actor, "evidence.remove", submission, indicator=item.indicator_code, file=item.original_name, sha256=item.sha256)
     for indicator in group.indicators:
+        if not ctx.editable(indicator.code):
+            continue
         name = indicator.field_name
         answer = submission.answer_for(indicator.code)
         if answer is None:
@@ -187,6 +208,8 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
                 )
             )
             saved_files += 1
+            record(session, actor, "evidence.upload", submission, indicator=indicator.code, file=submission.evidence[-1].original_name,
+                   sha256=checked.sha256, size=len(checked.data))
     submission.updated_at = dt.datetime.now(dt.UTC)
     submission.updated_by_id = actor.id
     session.flush()
@@ -253,15 +276,21 @@ def submit(session: Session, actor: User, campaign_id: int, unit_id: int, *, exp
             _("Chưa gửi được: còn %(n)d vấn đề cần xử lý (liệt kê theo nhóm và chỉ tiêu bên dưới).", n=len(problems)),
             {f"{p.group.code}|{p.indicator_code}": [p.message] for p in problems},
         )
+    from app.review.services import apply_transition, notify_submitted, snapshot_round
+
     result = current_result(ctx)
     submission = ctx.submission
-    submission.status = "submitted"
-    submission.submitted_at = dt.datetime.now(dt.UTC)
+    resubmission = submission.status == "returned"
+    apply_transition(session, actor, submission, "resubmit" if resubmission else "submit", self_score=result.percent)
+    if not resubmission:
+        submission.submitted_at = dt.datetime.now(dt.UTC)
     submission.submitted_by_id = actor.id
-    submission.updated_by_id = actor.id
     submission.self_score = round(result.percent, 2)
     submission.self_passed = result.passed
     submission.self_result = result.to_dict()
+    session.flush()
+    snapshot_round(session, actor, submission, ctx.criteria, result)
+    notify_submitted(session, submission, resubmission)
     session.flush()
     return submission
 

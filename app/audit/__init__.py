@@ -1,0 +1,1 @@
+"""Append-only audit log of state changes, score changes, evidence changes and admin logins."""

@@ -1,0 +1,23 @@
+"""Admin view of the audit log (read-only, filterable)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.review.forms import AuditFilterForm
+
+from . import services
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+
+@bp.route("/")
+@login_required
+def index():
+    form = AuditFilterForm(request.args)
+    form.validate()
+    flt = services.AuditFilter(action=form.action.data or "", actor=form.actor.data or "", date_from=form.date_from.data,
+                               date_to=form.date_to.data)
+    return render_template("audit/index.html", form=form, entries=services.search(db.session, current_user, flt))

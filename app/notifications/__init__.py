@@ -1,0 +1,1 @@
+"""In-app notifications (badge + list) and optional outgoing e-mail."""

@@ -1,0 +1,1 @@
+"""City review: appraisal of submitted self-assessments, returns, approval, recognition decisions."""

@@ -1,0 +1,664 @@
+"""Review services: queue, appraisal, return for revision, approve/reject, reopen, recognition.
+
+Every state change goes through `app.review.workflow.transition`, is written to the audit log and
+notifies the people concerned. Services flush; the view commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+
+from app.assessment.criteria import CriteriaSet
+from app.assessment.indicators import AnswerError, get_type
+from app.assessment.scoring import Override, SetResult, score_set, score_with_overrides
+from app.audit.services import record
+from app.auth.models import ReviewerScope, User
+from app.campaigns.models import Campaign
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.notifications.services import notify
+from app.submissions import uploads
+from app.submissions.messages import answer_error, upload_error
+from app.submissions.models import Submission
+from app.submissions.services import Upload, answers_of, today_local
+from app.text import nfc
+from app.units.models import Unit
+
+from .models import Appraisal, GroupAssignment, GroupSignoff, RecognitionDecision, ReturnItem, ScoreEvent, SubmissionRound
+from .workflow import LOCKED, UNDER_REVIEW, IllegalTransition, allowed_actions, transition
+
+STATUS_LABELS = {
+    "draft": _l("Đang soạn"), "submitted": _l("Đã gửi"), "in_review": _l("Đang thẩm định"), "returned": _l("Trả lại bổ sung"),
+    "resubmitted": _l("Đã gửi lại"), "approved": _l("Đã duyệt"), "rejected": _l("Không chấp thuận"), "recognised": _l("Đã công nhận"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+# ------------------------------------------------------------------ access and state checks
+
+
+def can_review(actor: User, campaign: Campaign) -> bool:
+    return actor.role == "admin" or (actor.role == "reviewer" and campaign.criteria_version.code in actor.scope_codes)
+
+
+def can_read(actor: User, campaign: Campaign) -> bool:
+    return actor.role == "viewer" or can_review(actor, campaign)
+
+
+def _load(session: Session, submission_id: int) -> Submission:
+    submission = session.scalar(
+        sa.select(Submission).where(Submission.id == submission_id)
+        .options(selectinload(Submission.answers), selectinload(Submission.evidence))
+    )
+    if submission is None:
+        raise NotFound(_("Không tìm thấy phiếu."))
+    return submission
+
+
+def _for_review(session: Session, actor: User, submission_id: int) -> Submission:
+    submission = _load(session, submission_id)
+    if not can_review(actor, submission.campaign):
+        raise PermissionDenied(_("Bạn không có quyền thẩm định bộ tiêu chí này."))
+    return submission
+
+
+def campaign_window_open(campaign: Campaign, today: dt.date | None = None) -> bool:
+    return campaign.is_open(today or today_local())
+
+
+def _require_window(campaign: Campaign) -> None:
+    if not campaign_window_open(campaign):
+        raise PermissionDenied(_("Đợt đánh giá đã đóng ngày %(date)s: mọi thay đổi bị khóa cho đến khi quản trị viên mở lại.",
+                                 date=campaign.effective_close.strftime("%d/%m/%Y")))
+
+
+ACTION_LABELS = {
+    "submit": _l("gửi phiếu"), "start_review": _l("nhận thẩm định"), "return": _l("trả lại bổ sung"), "resubmit": _l("gửi lại"),
+    "approve": _l("duyệt"), "reject": _l("không chấp thuận"), "recognise": _l("công nhận"), "reopen": _l("mở lại"),
+}
+
+
+def apply_transition(session: Session, actor: User, submission: Submission, action: str, **detail: Any) -> None:
+    """Move the submission through the state machine (or refuse clearly) and audit it."""
+    role = actor.role
+    try:
+        new_status = transition(submission.status, action, role)
+    except IllegalTransition as exc:
+        if exc.code == "wrong_role":
+            raise PermissionDenied(_("Vai trò của bạn không được “%(action)s” phiếu.", action=str(ACTION_LABELS.get(action, action)))) from None
+        raise Conflict(_("Không thể “%(action)s” khi phiếu đang ở trạng thái “%(status)s”.",
+                         action=str(ACTION_LABELS.get(action, action)), status=status_label(submission.status))) from None
+    old = submission.status
+    submission.status = new_status
+    submission.updated_by_id = actor.id
+    submission.updated_at = dt.datetime.now(dt.UTC)
+    record(session, actor, f"submission.{action}", submission, old=old, new=new_status, **detail)
+
+
+def _campaign(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(_("Không tìm thấy đợt đánh giá."))
+    return campaign
+
+
+def _check_version(submission: Submission, expected: int | None) -> None:
+    if expected is not None and expected != submission.version:
+        raise Conflict(_("Phiếu vừa được người khác thay đổi. Dữ liệu bạn nhập vẫn còn trên trang; hãy xem lại rồi thực hiện lại."))
+
+
+def officials_of(session: Session, unit_id: int) -> list[User]:
+    return list(session.scalars(sa.select(User).where(User.role == "official", User.unit_id == unit_id)))
+
+
+def reviewers_of(session: Session, set_code: str) -> list[User]:
+    return list(session.scalars(sa.select(User).join(ReviewerScope).where(User.role == "reviewer", ReviewerScope.set_code == set_code)))
+
+
+def _links(submission: Submission) -> tuple[str, str]:
+    official = f"/assessments/{submission.campaign_id}/{submission.unit_id}/"
+    return official, f"/review/{submission.id}"
+
+
+def _note_params(submission: Submission, **extra: Any) -> dict:
+    return {"campaign": submission.campaign.name, "unit": submission.unit.name, **extra}
+
+
+# ------------------------------------------------------------------ snapshots and self scores (called on submit)
+
+
+def snapshot_round(session: Session, actor: User, submission: Submission, cset: CriteriaSet, result: SetResult) -> SubmissionRound:
+    """Store what was sent in this round and the self score of every indicator (score history)."""
+    submission.round = (submission.round or 0) + 1
+    evidence: dict[str, list[str]] = {}
+    for item in submission.evidence:
+        evidence.setdefault(item.indicator_code, []).append(item.original_name)
+    answers = {
+        a.indicator_code: {"value": a.parsed, "explanation": a.explanation or "", "evidence": sorted(evidence.get(a.indicator_code, []))}
+        for a in submission.answers
+    }
+    snap = SubmissionRound(submission_id=submission.id, round=submission.round, answers=answers,
+                           self_score=Decimal(str(result.percent)), created_by_id=actor.id)
+    session.add(snap)
+    for group in result.groups:
+        for ind in group.indicators:
+            session.add(ScoreEvent(submission_id=submission.id, indicator_code=ind.code, kind="self", met=ind.met,
+                                   points=Decimal(str(ind.points)), actor_id=actor.id, reason=f"round {submission.round}"))
+    session.add(ScoreEvent(submission_id=submission.id, kind="self", met=result.passed, percent=Decimal(str(result.percent)),
+                           actor_id=actor.id, reason=f"round {submission.round}"))
+    return snap
+
+
+def returned_codes(session: Session, submission: Submission) -> set[str]:
+    """Indicators the official may edit while the submission is returned."""
+    if submission.status != "returned":
+        return set()
+    return set(session.scalars(sa.select(ReturnItem.indicator_code).where(
+        ReturnItem.submission_id == submission.id, ReturnItem.round == submission.round)))
+
+
+def current_returns(session: Session, submission: Submission) -> list[ReturnItem]:
+    if not submission.round:
+        return []
+    return list(session.scalars(sa.select(ReturnItem).where(ReturnItem.submission_id == submission.id, ReturnItem.round == submission.round)
+                                .order_by(ReturnItem.indicator_code)))
+
+
+def notify_submitted(session: Session, submission: Submission, resubmission: bool) -> None:
+    _official_link, review_link = _links(submission)
+    notify(session, reviewers_of(session, submission.campaign.criteria_version.code), "resubmitted" if resubmission else "submitted",
+           review_link, **_note_params(submission))
+
+
+# ------------------------------------------------------------------ queue
+
+
+@dataclass
+class QueueFilter:
+    campaign_id: int | None = None
+    set_code: str = ""
+    unit_type: str = ""
+    status: str = ""
+    #: '' (any), 'overdue', 'week' (due within 7 days)
+    deadline: str = ""
+
+
+@dataclass
+class QueueRow:
+    submission: Submission
+    deadline: dt.date | None
+    overdue: bool
+
+
+def queue(session: Session, actor: User, flt: QueueFilter) -> list[QueueRow]:
+    """Submissions past draft that the actor may see, filtered. Reviewers see only their sets."""
+    if actor.role not in ("admin", "reviewer", "viewer"):
+        raise PermissionDenied(_("Chỉ cán bộ thẩm định, người xem và quản trị viên được xem hàng đợi thẩm định."))
+    from app.campaigns.models import CriteriaVersion
+
+    query = (sa.select(Submission).join(Campaign).join(CriteriaVersion).join(Unit, Submission.unit_id == Unit.id)
+             .where(Submission.status != "draft").order_by(Submission.submitted_at.desc()))
+    if actor.role == "reviewer":
+        query = query.where(CriteriaVersion.code.in_(actor.scope_codes or {"-"}))
+    if flt.campaign_id:
+        query = query.where(Submission.campaign_id == flt.campaign_id)
+    if flt.set_code:
+        query = query.where(CriteriaVersion.code == flt.set_code)
+    if flt.unit_type:
+        query = query.where(Unit.unit_type == flt.unit_type)
+    if flt.status:
+        query = query.where(Submission.status == flt.status)
+    today = today_local()
+    deadlines = dict(session.execute(
+        sa.select(ReturnItem.submission_id, sa.func.max(ReturnItem.deadline)).group_by(ReturnItem.submission_id)).all())
+    rows = []
+    for submission in session.scalars(query):
+        deadline = deadlines.get(submission.id) if submission.status == "returned" else submission.campaign.effective_close
+        overdue = deadline is not None and deadline < today and submission.status not in LOCKED
+        if flt.deadline == "overdue" and not overdue:
+            continue
+        if flt.deadline == "week" and not (deadline and today <= deadline <= today + dt.timedelta(days=7)):
+            continue
+        rows.append(QueueRow(submission, deadline, overdue))
+    return rows
+
+
+# ------------------------------------------------------------------ review page
+
+
+@dataclass
+class AppraisalInput:
+    value: str | None = None
+    met: str = ""  # '', 'met', 'not_met'
+    points: str = ""
+    comment: str = ""
+
+
+@dataclass
+class ReviewContext:
+    submission: Submission
+    criteria: CriteriaSet
+    self_result: SetResult
+    final_result: SetResult
+    appraisals: dict[str, Appraisal]
+    returns: list[ReturnItem]
+    my_groups: set[str] | None  # None: every group
+    pending_signoffs: list[tuple[str, str]]
+    actions: list[str]
+    can_edit: bool
+    diff: list[dict] = field(default_factory=list)
+    history: list[ScoreEvent] = field(default_factory=list)
+
+
+def overrides_of(submission: Submission, cset: CriteriaSet, appraisals: dict[str, Appraisal]) -> dict[str, Override]:
+    result: dict[str, Override] = {}
+    for code, appraisal in appraisals.items():
+        ind = cset.indicator(code)
+        if ind is None:
+            continue
+        met = appraisal.met
+        if met is None and isinstance(appraisal.value, dict):
+            met = get_type(ind.type).is_met(appraisal.value.get("v"), ind.threshold)
+        points = float(appraisal.points) if appraisal.points is not None else None
+        if met is not None or points is not None:
+            result[code] = Override(met=met, points=points)
+    return result
+
+
+def _appraisals(session: Session, submission: Submission) -> dict[str, Appraisal]:
+    return {a.indicator_code: a for a in session.scalars(sa.select(Appraisal).where(Appraisal.submission_id == submission.id))}
+
+
+def final_result(session: Session, submission: Submission) -> SetResult:
+    cset = submission.campaign.criteria_version.criteria
+    return score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, _appraisals(session, submission)))
+
+
+def assignments_of(session: Session, campaign_id: int) -> list[GroupAssignment]:
+    return list(session.scalars(sa.select(GroupAssignment).where(GroupAssignment.campaign_id == campaign_id)))
+
+
+def pending_signoffs(session: Session, submission: Submission) -> list[tuple[str, str]]:
+    """(group, reviewer) pairs still to sign off in this round; empty when groups are not assigned."""
+    assigned = assignments_of(session, submission.campaign_id)
+    done = set(session.execute(sa.select(GroupSignoff.group_code, GroupSignoff.reviewer_id).where(
+        GroupSignoff.submission_id == submission.id, GroupSignoff.round == submission.round)).all())
+    return [(a.group_code, a.reviewer.full_name or a.reviewer.username) for a in assigned if (a.group_code, a.reviewer_id) not in done]
+
+
+def my_groups(session: Session, actor: User, submission: Submission) -> set[str] | None:
+    assigned = assignments_of(session, submission.campaign_id)
+    if not assigned or actor.role == "admin":
+        return None
+    return {a.group_code for a in assigned if a.reviewer_id == actor.id}
+
+
+def round_diff(session: Session, submission: Submission) -> list[dict]:
+    """What changed between the previous round and the latest one, per indicator."""
+    rounds = list(session.scalars(sa.select(SubmissionRound).where(SubmissionRound.submission_id == submission.id)
+                                  .order_by(SubmissionRound.round.desc()).limit(2)))
+    if len(rounds) < 2:
+        return []
+    new, old = rounds[0].answers, rounds[1].answers
+    changes = []
+    for code in sorted(set(new) | set(old)):
+        a, b = old.get(code, {}), new.get(code, {})
+        if a != b:
+            changes.append({"code": code, "old": a, "new": b, "round_old": rounds[1].round, "round_new": rounds[0].round})
+    return changes
+
+
+def review_context(session: Session, actor: User, submission_id: int) -> ReviewContext:
+    submission = _load(session, submission_id)
+    if not can_read(actor, submission.campaign):
+        raise PermissionDenied(_("Bạn không có quyền xem phiếu thẩm định này."))
+    if submission.status == "draft":
+        raise PermissionDenied(_("Phiếu chưa được gửi nên chưa thể thẩm định."))
+    cset = submission.campaign.criteria_version.criteria
+    appraisals = _appraisals(session, submission)
+    reviewing = can_review(actor, submission.campaign)
+    can_edit = reviewing and submission.status in UNDER_REVIEW and campaign_window_open(submission.campaign)
+    history = list(session.scalars(sa.select(ScoreEvent).where(ScoreEvent.submission_id == submission.id)
+                                   .order_by(ScoreEvent.at, ScoreEvent.id)))
+    return ReviewContext(
+        submission=submission,
+        criteria=cset,
+        self_result=score_set(cset, answers_of(submission)),
+        final_result=score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, appraisals)),
+        appraisals=appraisals,
+        returns=current_returns(session, submission),
+        my_groups=my_groups(session, actor, submission),
+        pending_signoffs=pending_signoffs(session, submission),
+        actions=allowed_actions(submission.status, actor.role) if reviewing else [],
+        can_edit=can_edit,
+        diff=round_diff(session, submission),
+        history=history,
+    )
+
+
+def _parse_points(raw: str, maximum: float) -> Decimal | None:
+    text = (raw or "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(_("Điểm thẩm định “%(raw)s” không phải là số.", raw=raw)) from None
+    if value < 0 or value > Decimal(str(maximum)):
+        raise ValueError(_("Điểm thẩm định phải từ 0 đến %(max)s.", max=f"{maximum:g}"))
+    return value
+
+
+def save_appraisal(session: Session, actor: User, submission_id: int, entries: dict[str, AppraisalInput], *,
+                   sign_groups: list[str] = (), expected_version: int | None = None) -> dict[str, list[str]]:
+    """Store appraised values, met/not met, points and comments; returns per-field errors (valid ones are saved)."""
+    submission = _for_review(session, actor, submission_id)
+    _require_window(submission.campaign)
+    if submission.status not in UNDER_REVIEW:
+        raise Conflict(_("Chỉ thẩm định được phiếu đang chờ hoặc đang thẩm định (trạng thái hiện tại: “%(s)s”).", s=status_label(submission.status)))
+    _check_version(submission, expected_version)
+    if submission.status in ("submitted", "resubmitted"):
+        apply_transition(session, actor, submission, "start_review")
+    cset = submission.campaign.criteria_version.criteria
+    allowed_groups = my_groups(session, actor, submission)
+    allowed = {i.code for g in cset.groups if allowed_groups is None or g.code in allowed_groups for i in g.indicators}
+    existing = _appraisals(session, submission)
+    errors: dict[str, list[str]] = {}
+    for code, entry in entries.items():
+        ind = cset.indicator(code)
+        if ind is None:
+            continue
+        if code not in allowed:
+            if entry.value or entry.met or entry.points or entry.comment:
+                errors.setdefault(ind.field_name, []).append(_("Chỉ tiêu này thuộc nhóm được giao cho cán bộ thẩm định khác."))
+            continue
+        try:
+            value = get_type(ind.type).parse(nfc(entry.value), list(ind.options))
+        except AnswerError as exc:
+            errors.setdefault(ind.field_name, []).append(answer_error(exc))
+            continue
+        try:
+            points = _parse_points(entry.points, ind.points)
+        except ValueError as exc:
+            errors.setdefault(ind.field_name, []).append(str(exc))
+            continue
+        met = {"met": True, "not_met": False}.get(entry.met)
+        comment = nfc(entry.comment) or ""
+        stored_value = None if value is None else {"v": value}
+        appraisal = existing.get(code)
+        if appraisal is None:
+            if stored_value is None and met is None and points is None and not comment:
+                continue
+            appraisal = Appraisal(submission_id=submission.id, indicator_code=code)
+            session.add(appraisal)
+        changed = (appraisal.value, appraisal.met, appraisal.points, appraisal.comment) != (stored_value, met, points, comment)
+        if not changed:
+            continue
+        appraisal.value, appraisal.met, appraisal.points, appraisal.comment = stored_value, met, points, comment
+        appraisal.reviewer_id = actor.id
+        effective_met = met if met is not None else (get_type(ind.type).is_met(value, ind.threshold) if value is not None else None)
+        session.add(ScoreEvent(submission_id=submission.id, indicator_code=code, kind="appraised", met=effective_met,
+                               points=points, actor_id=actor.id, reason=comment))
+        record(session, actor, "score.appraise", submission, indicator=code, met=effective_met,
+               points=str(points) if points is not None else None)
+    for group_code in sign_groups:
+        if allowed_groups is not None and group_code not in allowed_groups:
+            continue
+        exists = session.scalar(sa.select(GroupSignoff.id).where(
+            GroupSignoff.submission_id == submission.id, GroupSignoff.round == submission.round,
+            GroupSignoff.group_code == group_code, GroupSignoff.reviewer_id == actor.id))
+        if not exists:
+            session.add(GroupSignoff(submission_id=submission.id, round=submission.round, group_code=group_code, reviewer_id=actor.id))
+            record(session, actor, "review.signoff", submission, group=group_code, round=submission.round)
+    submission.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return errors
+
+
+def return_for_revision(session: Session, actor: User, submission_id: int, reasons: dict[str, str], deadline: dt.date | None,
+                        expected_version: int | None = None) -> list[ReturnItem]:
+    """Send chosen indicators back with a reason each and a deadline; the official may edit only those."""
+    submission = _for_review(session, actor, submission_id)
+    _require_window(submission.campaign)
+    _check_version(submission, expected_version)
+    cset = submission.campaign.criteria_version.criteria
+    errors: dict[str, list[str]] = {}
+    chosen = {code: nfc(reason) or "" for code, reason in reasons.items() if cset.indicator(code) is not None}
+    if not chosen:
+        errors["indicators"] = [_("Chọn ít nhất một chỉ tiêu cần trả lại.")]
+    for code, reason in chosen.items():
+        if not reason:
+            errors.setdefault(cset.indicator(code).field_name, []).append(_("Ghi lý do trả lại cho chỉ tiêu %(code)s.", code=code))
+    if deadline is None:
+        errors["deadline"] = [_("Nhập hạn gửi lại theo dạng dd/mm/yyyy.")]
+    elif deadline < today_local():
+        errors["deadline"] = [_("Hạn gửi lại không được ở trong quá khứ.")]
+    if errors:
+        raise ValidationFailed(_("Chưa trả lại được phiếu. Vui lòng sửa các lỗi bên dưới."), errors)
+    apply_transition(session, actor, submission, "return", indicators=sorted(chosen), deadline=deadline.isoformat())
+    items = [ReturnItem(submission_id=submission.id, round=submission.round, indicator_code=code, reason=reason,
+                        deadline=deadline, created_by_id=actor.id) for code, reason in sorted(chosen.items())]
+    session.add_all(items)
+    session.flush()
+    official_link, _review_link = _links(submission)
+    notify(session, officials_of(session, submission.unit_id), "returned", official_link,
+           **_note_params(submission, n=len(items), deadline=deadline.strftime("%d/%m/%Y")))
+    return items
+
+
+def approve(session: Session, actor: User, submission_id: int, note: str = "", expected_version: int | None = None) -> SetResult:
+    """Approve with the final (appraised) score; waits for every assigned group's sign-off."""
+    submission = _for_review(session, actor, submission_id)
+    _require_window(submission.campaign)
+    _check_version(submission, expected_version)
+    pending = pending_signoffs(session, submission)
+    if pending:
+        raise Conflict(_("Chưa duyệt được: còn chờ ký xác nhận nhóm %(items)s.", items=", ".join(f"{g} ({who})" for g, who in pending)))
+    result = final_result(session, submission)
+    if not result.passed:
+        raise Conflict(_("Điểm thẩm định %(p)s%% chưa đạt yêu cầu của bộ tiêu chí: hãy trả lại để bổ sung hoặc không chấp thuận.",
+                         p=f"{result.percent:g}".replace(".", ",")))
+    apply_transition(session, actor, submission, "approve", final=result.percent, note=nfc(note) or None)
+    _store_final(session, actor, submission, result, nfc(note) or "")
+    official_link, _review_link = _links(submission)
+    notify(session, officials_of(session, submission.unit_id), "approved", official_link,
+           **_note_params(submission, score=f"{result.percent:g}".replace(".", ",")))
+    return result
+
+
+def _store_final(session: Session, actor: User, submission: Submission, result: SetResult, reason: str) -> None:
+    submission.final_score = Decimal(str(result.percent))
+    submission.final_passed = result.passed
+    submission.decided_at = dt.datetime.now(dt.UTC)
+    submission.decided_by_id = actor.id
+    submission.decision_reason = reason
+    for group in result.groups:
+        for ind in group.indicators:
+            session.add(ScoreEvent(submission_id=submission.id, indicator_code=ind.code, kind="final", met=ind.met,
+                                   points=Decimal(str(ind.points)), actor_id=actor.id, reason=reason))
+    session.add(ScoreEvent(submission_id=submission.id, kind="final", met=result.passed, percent=Decimal(str(result.percent)),
+                           actor_id=actor.id, reason=reason))
+    session.flush()
+
+
+def reject(session: Session, actor: User, submission_id: int, reason: str, expected_version: int | None = None) -> None:
+    submission = _for_review(session, actor, submission_id)
+    _require_window(submission.campaign)
+    _check_version(submission, expected_version)
+    reason = nfc(reason) or ""
+    if not reason:
+        raise ValidationFailed(_("Ghi lý do không chấp thuận."), {"reason": [_("Ghi lý do không chấp thuận.")]})
+    apply_transition(session, actor, submission, "reject", reason=reason)
+    _store_final(session, actor, submission, final_result(session, submission), reason)
+    submission.final_passed = False
+    official_link, _review_link = _links(submission)
+    notify(session, officials_of(session, submission.unit_id), "rejected", official_link, **_note_params(submission, reason=reason))
+
+
+def reopen(session: Session, actor: User, submission_id: int, reason: str) -> None:
+    """Admin only: bring an approved or rejected submission back into review, with a written reason."""
+    submission = _load(session, submission_id)
+    reason = nfc(reason) or ""
+    if actor.role != "admin":
+        raise PermissionDenied(_("Chỉ quản trị viên được mở lại phiếu đã khóa."))
+    if not reason:
+        raise ValidationFailed(_("Ghi lý do mở lại."), {"reason": [_("Ghi lý do mở lại.")]})
+    apply_transition(session, actor, submission, "reopen", reason=reason)
+    official_link, review_link = _links(submission)
+    notify(session, officials_of(session, submission.unit_id) + reviewers_of(session, submission.campaign.criteria_version.code),
+           "reopened", official_link, **_note_params(submission, reason=reason))
+
+
+def reopen_campaign(session: Session, actor: User, campaign_id: int, until: dt.date | None, reason: str) -> Campaign:
+    """Admin only: allow changes after the close date until `until`, with a written reason (audited)."""
+    if actor.role != "admin":
+        raise PermissionDenied(_("Chỉ quản trị viên được mở lại đợt đánh giá."))
+    campaign = _campaign(session, campaign_id)
+    reason = nfc(reason) or ""
+    errors = {}
+    if not reason:
+        errors["reason"] = [_("Ghi lý do mở lại.")]
+    if until is None or until < today_local():
+        errors["until"] = [_("Nhập ngày mở đến (dd/mm/yyyy), không ở trong quá khứ.")]
+    if errors:
+        raise ValidationFailed(_("Chưa mở lại được đợt đánh giá."), errors)
+    campaign.reopened_until = until
+    campaign.reopen_reason = reason
+    record(session, actor, "campaign.reopen", campaign, campaign_id=campaign.id, until=until.isoformat(), reason=reason)
+    session.flush()
+    return campaign
+
+
+# ------------------------------------------------------------------ recognition decisions
+
+
+def approved_in_campaign(session: Session, actor: User, campaign_id: int) -> tuple[Campaign, list[Submission]]:
+    campaign = _campaign(session, campaign_id)
+    if not can_review(actor, campaign):
+        raise PermissionDenied(_("Bạn không có quyền ghi quyết định công nhận cho bộ tiêu chí này."))
+    subs = list(session.scalars(sa.select(Submission).join(Unit).where(Submission.campaign_id == campaign_id,
+                                                                        Submission.status == "approved").order_by(Unit.name)))
+    return campaign, subs
+
+
+def create_decision(session: Session, actor: User, campaign_id: int, *, number: str, decided_on: dt.date | None, signer_name: str,
+                    signer_title: str, issuing_body: str, submission_ids: list[int], scan: Upload | None,
+                    upload_dir: str, max_bytes: int) -> RecognitionDecision:
+    """Record a recognition decision covering approved units; each becomes 'recognised'."""
+    campaign, approved = approved_in_campaign(session, actor, campaign_id)
+    by_id = {s.id: s for s in approved}
+    errors: dict[str, list[str]] = {}
+    number = nfc(number) or ""
+    fields = {"number": number, "signer_name": nfc(signer_name) or "", "signer_title": nfc(signer_title) or "",
+              "issuing_body": nfc(issuing_body) or ""}
+    for key, label in (("number", _("số quyết định")), ("signer_name", _("người ký")), ("signer_title", _("chức vụ người ký")),
+                       ("issuing_body", _("cơ quan ban hành"))):
+        if not fields[key]:
+            errors[key] = [_("Vui lòng nhập %(what)s.", what=label)]
+    if number and session.scalar(sa.select(RecognitionDecision.id).where(RecognitionDecision.number == number)):
+        errors["number"] = [_("Số quyết định này đã được ghi nhận.")]
+    if decided_on is None:
+        errors["decided_on"] = [_("Nhập ngày quyết định theo dạng dd/mm/yyyy.")]
+    elif decided_on > today_local():
+        errors["decided_on"] = [_("Ngày quyết định không được ở tương lai.")]
+    chosen = [by_id[i] for i in submission_ids if i in by_id]
+    if not chosen or len(chosen) != len(set(submission_ids)):
+        errors["submission_ids"] = [_("Chọn ít nhất một đơn vị đã được duyệt trong đợt này.")]
+    checked = None
+    if scan is not None and scan.data:
+        try:
+            checked = uploads.check_upload(scan.data, ("pdf",), max_bytes)
+        except uploads.UploadError as exc:
+            errors["scan"] = [upload_error(exc, nfc(scan.filename) or "?")]
+    if errors:
+        raise ValidationFailed(_("Chưa ghi được quyết định. Vui lòng sửa các lỗi bên dưới."), errors)
+    decision = RecognitionDecision(number=number, decided_on=decided_on, signer_name=fields["signer_name"],
+                                   signer_title=fields["signer_title"], issuing_body=fields["issuing_body"],
+                                   campaign_id=campaign.id, created_by_id=actor.id, submissions=chosen)
+    if checked is not None:
+        decision.scan_stored_name = uploads.store(upload_dir, checked)
+        decision.scan_original_name = (nfc(scan.filename) or "quyet-dinh.pdf")[:255]
+    session.add(decision)
+    session.flush()
+    for submission in chosen:
+        apply_transition(session, actor, submission, "recognise", decision=number)
+        official_link, _review_link = _links(submission)
+        notify(session, officials_of(session, submission.unit_id), "recognised", official_link, unit=submission.unit.name,
+               set=campaign.criteria_version.name_vi, year=campaign.year, decision=number)
+    record(session, actor, "decision.create", decision, campaign_id=campaign.id, number=number, units=[s.unit_id for s in chosen])
+    session.flush()
+    return decision
+
+
+def decisions(session: Session, actor: User) -> list[RecognitionDecision]:
+    rows = session.scalars(sa.select(RecognitionDecision).order_by(RecognitionDecision.decided_on.desc(), RecognitionDecision.id.desc()))
+    return [d for d in rows if can_read(actor, d.campaign)]
+
+
+def get_decision(session: Session, actor: User, decision_id: int) -> RecognitionDecision:
+    decision = session.get(RecognitionDecision, decision_id)
+    if decision is None:
+        raise NotFound(_("Không tìm thấy quyết định."))
+    if not can_read(actor, decision.campaign):
+        raise PermissionDenied(_("Bạn không có quyền xem quyết định này."))
+    return decision
+
+
+def is_recognised(session: Session, unit_id: int, set_code: str, year: int) -> bool:
+    """Whether a unit is 'đạt chuẩn' for a set and year (a recognised submission exists)."""
+    from app.campaigns.models import CriteriaVersion
+
+    return bool(session.scalar(
+        sa.select(sa.func.count()).select_from(Submission).join(Campaign).join(CriteriaVersion)
+        .where(Submission.unit_id == unit_id, Submission.status == "recognised", CriteriaVersion.code == set_code, Campaign.year == year)))
+
+
+# ------------------------------------------------------------------ discrepancies and group assignments
+
+
+def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> tuple[Campaign, list[dict]]:
+    """Per indicator: how many units rated it met but were appraised not met (over-rating), most first."""
+    campaign = _campaign(session, campaign_id)
+    if not can_read(actor, campaign):
+        raise PermissionDenied(_("Bạn không có quyền xem đợt đánh giá này."))
+    cset = campaign.criteria_version.criteria
+    counts: dict[str, dict[str, int]] = {i.code: {"appraised": 0, "over": 0, "under": 0} for i in cset.indicators}
+    subs = session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign_id, Submission.status != "draft"))
+    for submission in subs:
+        self_result = score_set(cset, answers_of(submission))
+        final = final_result(session, submission)
+        appraised = set(_appraisals(session, submission))
+        for code in appraised & set(counts):
+            mine, theirs = self_result.indicator(code).met, final.indicator(code).met
+            counts[code]["appraised"] += 1
+            counts[code]["over"] += int(mine and not theirs)
+            counts[code]["under"] += int(theirs and not mine)
+    rows = [{"indicator": cset.indicator(code), **c} for code, c in counts.items() if c["appraised"]]
+    rows.sort(key=lambda r: (-r["over"], r["indicator"].code))
+    return campaign, rows
+
+
+def set_assignments(session: Session, actor: User, campaign_id: int, pairs: list[tuple[str, int]]) -> None:
+    """Admin: assign reviewers (in scope) to groups of a campaign; replaces the previous assignment."""
+    if actor.role != "admin":
+        raise PermissionDenied(_("Chỉ quản trị viên được phân công nhóm thẩm định."))
+    campaign = _campaign(session, campaign_id)
+    codes = {g.code for g in campaign.criteria_version.criteria.groups}
+    reviewers = {u.id: u for u in reviewers_of(session, campaign.criteria_version.code)}
+    bad = [f"{g}/{r}" for g, r in pairs if g not in codes or r not in reviewers]
+    if bad:
+        raise ValidationFailed(_("Phân công không hợp lệ: %(items)s.", items=", ".join(bad)))
+    session.execute(sa.delete(GroupAssignment).where(GroupAssignment.campaign_id == campaign_id))
+    session.add_all(GroupAssignment(campaign_id=campaign_id, group_code=g, reviewer_id=r) for g, r in sorted(set(pairs)))
+    record(session, actor, "campaign.assign_groups", campaign, campaign_id=campaign_id, pairs=sorted(f"{g}:{r}" for g, r in set(pairs)))
+    session.flush()

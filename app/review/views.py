@@ -1,0 +1,260 @@
+"""Review screens: queue, appraisal page, return / approve / reject / reopen, decisions, discrepancies."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.campaigns.services import campaigns_for, known_set_codes
+from app.errors import Conflict, ValidationFailed
+from app.extensions import db
+from app.submissions import uploads
+from app.submissions.services import Upload
+from app.units.models import UNIT_TYPES
+from app.web import commit_after, render_service_errors
+
+from . import services
+from .forms import ApproveForm, CampaignReopenForm, DecisionForm, QueueFilterForm, RejectForm, ReopenForm, ReturnForm, build_appraisal_form
+from .workflow import STATES
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+def _version(form) -> int | None:
+    raw = form.version.data
+    return int(raw) if raw and str(raw).isdigit() else None
+
+
+@bp.route("/")
+@login_required
+def queue():
+    form = QueueFilterForm(request.args)
+    form.campaign_id.choices = [("", _("Tất cả"))] + [(c.id, c.name) for c in campaigns_for(db.session, current_user)]
+    form.set_code.choices = [("", _("Tất cả"))] + [(c, c) for c in known_set_codes(db.session)]
+    form.unit_type.choices = [("", _("Tất cả"))] + [(k, v) for k, v in UNIT_TYPES.items()]
+    form.status.choices = [("", _("Tất cả"))] + [(s, services.status_label(s)) for s in STATES if s != "draft"]
+    flt = services.QueueFilter(campaign_id=form.campaign_id.data, set_code=form.set_code.data or "", unit_type=form.unit_type.data or "",
+                               status=form.status.data or "", deadline=form.deadline.data or "")
+    return render_template("review/queue.html", form=form, rows=services.queue(db.session, current_user, flt))
+
+
+def _page(ctx, form=None, errors=None, status=200):
+    form = form or build_appraisal_form(ctx.criteria)(formdata=None, data=_appraisal_data(ctx))
+    return render_template(
+        "review/submission.html", ctx=ctx, form=form, errors=errors or {}, return_form=ReturnForm(version=ctx.submission.version),
+        approve_form=ApproveForm(version=ctx.submission.version), reject_form=RejectForm(version=ctx.submission.version),
+        reopen_form=ReopenForm(), status_label=services.status_label,
+    ), status
+
+
+def _appraisal_data(ctx) -> dict:
+    from app.assessment.indicators import get_type
+
+    data = {"version": ctx.submission.version}
+    for ind in ctx.criteria.indicators:
+        a = ctx.appraisals.get(ind.code)
+        if a is None:
+            continue
+        data[ind.field_name] = get_type(ind.type).to_raw(a.value.get("v")) if isinstance(a.value, dict) else ""
+        data[ind.field_name + "_met"] = {True: "met", False: "not_met"}.get(a.met, "")
+        data[ind.field_name + "_points"] = f"{a.points:g}".replace(".", ",") if a.points is not None else ""
+        data[ind.field_name + "_comment"] = a.comment
+    return data
+
+
+@bp.route("/<int:submission_id>", methods=["GET", "POST"])
+@login_required
+@commit_after
+def submission(submission_id: int):
+    ctx = services.review_context(db.session, current_user, submission_id)
+    if request.method == "GET":
+        return _page(ctx)
+    form = build_appraisal_form(ctx.criteria)()
+    if not form.validate_on_submit():
+        return _page(ctx, form, status=400)
+    entries = {
+        ind.code: services.AppraisalInput(value=request.form.get(ind.field_name), met=request.form.get(ind.field_name + "_met", ""),
+                                          points=request.form.get(ind.field_name + "_points", ""),
+                                          comment=request.form.get(ind.field_name + "_comment", ""))
+        for ind in ctx.criteria.indicators
+    }
+    try:
+        errors = services.save_appraisal(db.session, current_user, submission_id, entries, sign_groups=request.form.getlist("signoff"),
+                                         expected_version=_version(form))
+        if request.form.get("action") == "return" and not errors:
+            reasons = {ind.code: request.form.get(ind.field_name + "_return", "") for ind in ctx.criteria.indicators
+                       if request.form.get(ind.field_name + "_return", "").strip()}
+            return_form = ReturnForm()
+            services.return_for_revision(db.session, current_user, submission_id, reasons, return_form.deadline.data)
+            flash(_("Đã trả lại %(n)d chỉ tiêu cho đơn vị bổ sung.", n=len(reasons)), "success")
+            return redirect(url_for(".submission", submission_id=submission_id))
+    except (ValidationFailed, Conflict) as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        ctx = services.review_context(db.session, current_user, submission_id)
+        form.version.data = ctx.submission.version
+        return _page(ctx, form, getattr(exc, "errors", {}), status=exc.status_code)
+    if errors:
+        flash(_("Đã lưu các ô hợp lệ. %(n)d ô có lỗi CHƯA được lưu.", n=len(errors)), "error")
+        ctx = services.review_context(db.session, current_user, submission_id)
+        form.version.data = ctx.submission.version
+        return _page(ctx, form, errors, status=422)
+    flash(_("Đã lưu kết quả thẩm định."), "success")
+    return redirect(url_for(".submission", submission_id=submission_id))
+
+
+def _decide(submission_id: int, form_cls, action):
+    form = form_cls()
+    if not form.validate_on_submit():
+        flash(_("Biểu mẫu không hợp lệ."), "error")
+        return redirect(url_for(".submission", submission_id=submission_id))
+    try:
+        action(form)
+    except (ValidationFailed, Conflict) as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _page(services.review_context(db.session, current_user, submission_id), status=exc.status_code)
+    return redirect(url_for(".submission", submission_id=submission_id))
+
+
+@bp.route("/<int:submission_id>/approve", methods=["POST"])
+@login_required
+@commit_after
+def approve(submission_id: int):
+    def act(form):
+        result = services.approve(db.session, current_user, submission_id, form.note.data or "", _version(form))
+        flash(_("Đã duyệt với điểm thẩm định %(p)s%%.", p=f"{result.percent:g}".replace(".", ",")), "success")
+
+    return _decide(submission_id, ApproveForm, act)
+
+
+@bp.route("/<int:submission_id>/reject", methods=["POST"])
+@login_required
+@commit_after
+def reject(submission_id: int):
+    def act(form):
+        services.reject(db.session, current_user, submission_id, form.reason.data or "", _version(form))
+        flash(_("Đã ghi quyết định không chấp thuận."), "success")
+
+    return _decide(submission_id, RejectForm, act)
+
+
+@bp.route("/<int:submission_id>/reopen", methods=["POST"])
+@login_required
+@commit_after
+def reopen(submission_id: int):
+    def act(form):
+        services.reopen(db.session, current_user, submission_id, form.reason.data or "")
+        flash(_("Đã mở lại phiếu để thẩm định lại."), "success")
+
+    return _decide(submission_id, ReopenForm, act)
+
+
+@bp.route("/campaigns/<int:campaign_id>/reopen", methods=["GET", "POST"])
+@login_required
+@commit_after
+def reopen_campaign(campaign_id: int):
+    from app.campaigns.services import get_campaign
+
+    campaign = get_campaign(db.session, current_user, campaign_id)
+    form = CampaignReopenForm()
+    if form.validate_on_submit():
+        try:
+            services.reopen_campaign(db.session, current_user, campaign_id, form.until.data, form.reason.data or "")
+        except ValidationFailed as exc:
+            return render_service_errors("review/campaign_reopen.html", form, exc, campaign=campaign)
+        flash(_("Đã mở lại đợt đánh giá đến %(d)s.", d=form.until.data.strftime("%d/%m/%Y")), "success")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+    if current_user.role != "admin":
+        return render_template("errors/error.html", message=_("Chỉ quản trị viên được mở lại đợt đánh giá."), code=403), 403
+    return render_template("review/campaign_reopen.html", form=form, campaign=campaign), 422 if form.errors else 200
+
+
+@bp.route("/campaigns/<int:campaign_id>/discrepancies")
+@login_required
+def discrepancies(campaign_id: int):
+    campaign, rows = services.campaign_discrepancies(db.session, current_user, campaign_id)
+    return render_template("review/discrepancies.html", campaign=campaign, rows=rows)
+
+
+@bp.route("/campaigns/<int:campaign_id>/decisions/new", methods=["GET", "POST"])
+@login_required
+@commit_after
+def decision_new(campaign_id: int):
+    campaign, approved = services.approved_in_campaign(db.session, current_user, campaign_id)
+    form = DecisionForm()
+    if request.method == "POST":
+        if not form.validate() and "csrf_token" in form.errors:
+            return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+        form.decided_on.errors = []  # a bad date arrives as None; the service explains it in Vietnamese
+        scan = request.files.get("scan")
+        try:
+            decision = services.create_decision(
+                db.session, current_user, campaign_id, number=form.number.data or "", decided_on=form.decided_on.data,
+                signer_name=form.signer_name.data or "", signer_title=form.signer_title.data or "", issuing_body=form.issuing_body.data or "",
+                submission_ids=[int(v) for v in request.form.getlist("submission_ids") if v.isdigit()],
+                scan=Upload(scan.filename or "", scan.read()) if scan and scan.filename else None,
+                upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"],
+            )
+        except ValidationFailed as exc:
+            return render_service_errors("review/decision_form.html", form, exc, campaign=campaign, approved=approved,
+                                         chosen=request.form.getlist("submission_ids"), errors=exc.errors)
+        flash(_("Đã ghi quyết định công nhận %(n)s cho %(k)d đơn vị.", n=decision.number, k=len(decision.submissions)), "success")
+        return redirect(url_for(".decision", decision_id=decision.id))
+    return render_template("review/decision_form.html", form=form, campaign=campaign, approved=approved, chosen=[], errors={})
+
+
+@bp.route("/decisions/")
+@login_required
+def decisions():
+    return render_template("review/decisions.html", decisions=services.decisions(db.session, current_user))
+
+
+@bp.route("/decisions/<int:decision_id>")
+@login_required
+def decision(decision_id: int):
+    return render_template("review/decision.html", decision=services.get_decision(db.session, current_user, decision_id))
+
+
+@bp.route("/decisions/<int:decision_id>/scan")
+@login_required
+def decision_scan(decision_id: int):
+    decision = services.get_decision(db.session, current_user, decision_id)
+    if not decision.scan_stored_name:
+        return render_template("errors/error.html", message=_("Quyết định này không có bản quét."), code=404), 404
+    path = uploads.stored_path(current_app.config["UPLOAD_DIR"], decision.scan_stored_name)
+    response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=decision.scan_original_name or "quyet-dinh.pdf")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/campaigns/<int:campaign_id>/assignments", methods=["GET", "POST"])
+@login_required
+@commit_after
+def assignments(campaign_id: int):
+    from flask_wtf import FlaskForm
+
+    from app.campaigns.services import get_campaign
+
+    campaign = get_campaign(db.session, current_user, campaign_id)
+    if current_user.role != "admin":
+        return render_template("errors/error.html", message=_("Chỉ quản trị viên được phân công nhóm thẩm định."), code=403), 403
+    form = FlaskForm()
+    if form.validate_on_submit():
+        pairs = []
+        for value in request.form.getlist("assign"):
+            group, _sep, reviewer = value.partition(":")
+            if reviewer.isdigit():
+                pairs.append((group, int(reviewer)))
+        try:
+            services.set_assignments(db.session, current_user, campaign_id, pairs)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Đã lưu phân công nhóm thẩm định."), "success")
+            return redirect(url_for(".assignments", campaign_id=campaign_id))
+    current = {(a.group_code, a.reviewer_id) for a in services.assignments_of(db.session, campaign_id)}
+    reviewers = services.reviewers_of(db.session, campaign.criteria_version.code)
+    return render_template("review/assignments.html", campaign=campaign, reviewers=reviewers, current=current, form=form)
