@@ -86,16 +86,20 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .campaigns.cli import bp as criteria_cli
     from .campaigns.views import bp as campaigns_bp
     from .demo import bp as demo_cli
+    from .jobs.cli import worker
     from .main import bp as main_bp
     from .notifications.cli import bp as notifications_cli
     from .notifications.views import bp as notifications_bp
+    from .reports.cli import bp as reports_cli
+    from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
     from .submissions.views import bp as submissions_bp
     from .units.cli import bp as units_cli
 
-    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, audit_bp, notifications_bp,
-               criteria_cli, units_cli, demo_cli, notifications_cli):
+    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, audit_bp, notifications_bp,
+               criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli):
         app.register_blueprint(bp)
+    app.cli.add_command(worker)
 
     from .web import register_error_handlers, register_security_headers
 
@@ -111,6 +115,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .review.services import status_label
 
     app.jinja_env.globals["status_label"] = status_label
+    from .reports.sections import BUCKET_LABELS, HEAT_LABELS, TRACK_LABELS
+    from .units.models import UNIT_TYPES
+
+    app.jinja_env.globals.update(track_labels=TRACK_LABELS, bucket_labels=BUCKET_LABELS, heat_labels=HEAT_LABELS, unit_types=UNIT_TYPES)
 
     @app.context_processor
     def inject() -> dict:

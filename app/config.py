@@ -53,6 +53,8 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "datchuan@localhost")
     #: Public base URL used in e-mails and certificate QR codes.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    #: How export jobs run: auto (procrastinate on PostgreSQL, a thread on SQLite), thread, sync, procrastinate.
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "auto")
     #: argon2 cost parameters (argon2-cffi defaults unless overridden).
     ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
     ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "65536"))
@@ -71,3 +73,4 @@ class TestConfig(Config):
     MAX_EVIDENCE_BYTES = 200 * 1024
     MAIL_ENABLED = False
     MAIL_SUPPRESS_SEND = True
+    JOBS_BACKEND = "sync"

@@ -32,6 +32,7 @@ from app.text import nfc
 from app.units.models import Unit
 
 from .models import Appraisal, GroupAssignment, GroupSignoff, RecognitionDecision, ReturnItem, ScoreEvent, SubmissionRound
+from .scores import refresh_scores
 from .workflow import LOCKED, UNDER_REVIEW, IllegalTransition, allowed_actions, transition
 
 STATUS_LABELS = {
@@ -422,6 +423,7 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
             record(session, actor, "review.signoff", submission, group=group_code, round=submission.round)
     submission.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
+    refresh_scores(session, submission)
     return errors
 
 
@@ -489,6 +491,7 @@ def _store_final(session: Session, actor: User, submission: Submission, result: 
     session.add(ScoreEvent(submission_id=submission.id, kind="final", met=result.passed, percent=Decimal(str(result.percent)),
                            actor_id=actor.id, reason=reason))
     session.flush()
+    refresh_scores(session, submission)
 
 
 def reject(session: Session, actor: User, submission_id: int, reason: str, expected_version: int | None = None) -> None:

@@ -125,3 +125,38 @@ class Evidence(db.Model):
     uploaded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     submission: Mapped[Submission] = relationship(back_populates="evidence")
+
+
+class IndicatorScore(db.Model):
+    """Per submission and indicator: self and final met/points, kept current for SQL roll-ups (reports)."""
+
+    __tablename__ = "indicator_scores"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "indicator_code", name="uq_indicator_scores_submission_indicator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    indicator_code: Mapped[str] = mapped_column(sa.String(40), index=True)
+    group_code: Mapped[str] = mapped_column(sa.String(40))
+    self_met: Mapped[bool]
+    #: Final when appraised, else equal to the self result.
+    final_met: Mapped[bool]
+    #: True when a reviewer appraised this indicator.
+    appraised: Mapped[bool] = mapped_column(default=False)
+    max_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
+    self_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
+    final_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
+
+
+class GroupScore(db.Model):
+    """Per submission and criteria group: final earned points, percentage and pass (heatmap source)."""
+
+    __tablename__ = "group_scores"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "group_code", name="uq_group_scores_submission_group"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    group_code: Mapped[str] = mapped_column(sa.String(40))
+    earned: Mapped[Decimal] = mapped_column(sa.Numeric(9, 2))
+    max_points: Mapped[Decimal] = mapped_column(sa.Numeric(9, 2))
+    percent: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    passed: Mapped[bool]

@@ -290,6 +290,9 @@ def submit(session: Session, actor: User, campaign_id: int, unit_id: int, *, exp
     submission.self_result = result.to_dict()
     session.flush()
     snapshot_round(session, actor, submission, ctx.criteria, result)
+    from app.review.scores import refresh_scores
+
+    refresh_scores(session, submission)
     notify_submitted(session, submission, resubmission)
     session.flush()
     return submission

@@ -1,0 +1,1 @@
+"""Background export jobs: procrastinate workers on PostgreSQL, in-process threads on SQLite."""

@@ -1,0 +1,85 @@
+"""Shared pieces of the report services: the filter, access rules, and the 'latest submission' subquery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.campaigns.models import Campaign, CriteriaVersion, campaign_units
+from app.errors import PermissionDenied
+from app.submissions.models import Submission
+from app.units.models import Unit
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    set_code: str = ""
+    year: int | None = None
+    unit_type: str = ""
+
+    def as_dict(self) -> dict:
+        return {"set_code": self.set_code, "year": self.year, "unit_type": self.unit_type}
+
+
+def require_reports(actor: User) -> None:
+    if actor.role not in ("admin", "reviewer", "viewer"):
+        raise PermissionDenied(_("Chỉ người xem, cán bộ thẩm định và quản trị viên được xem báo cáo toàn thành phố."))
+
+
+def visible_sets(session: Session, actor: User) -> list[str]:
+    """Set codes the actor may report on: reviewers only their sets."""
+    codes = list(session.scalars(sa.select(CriteriaVersion.code).distinct().order_by(CriteriaVersion.code)))
+    if actor.role == "reviewer":
+        return [c for c in codes if c in actor.scope_codes]
+    return codes
+
+
+def check_set(session: Session, actor: User, set_code: str) -> None:
+    require_reports(actor)
+    if set_code and set_code not in visible_sets(session, actor):
+        raise PermissionDenied(_("Bạn không có quyền xem báo cáo của bộ tiêu chí này."))
+
+
+def years(session: Session) -> list[int]:
+    return list(session.scalars(sa.select(Campaign.year).distinct().order_by(Campaign.year.desc())))
+
+
+def campaigns_of(session: Session, set_code: str, year: int | None) -> sa.Select:
+    query = sa.select(Campaign.id).join(CriteriaVersion).where(CriteriaVersion.code == set_code)
+    if year:
+        query = query.where(Campaign.year == year)
+    return query
+
+
+def latest_submissions(set_code: str, year: int | None) -> sa.Subquery:
+    """(unit_id, submission_id) of each unit's most recent submission for a set (and year)."""
+    query = (sa.select(Submission.unit_id.label("unit_id"), sa.func.max(Submission.id).label("submission_id"))
+             .join(Campaign, Submission.campaign_id == Campaign.id).join(CriteriaVersion)
+             .where(CriteriaVersion.code == set_code).group_by(Submission.unit_id))
+    if year:
+        query = query.where(Campaign.year == year)
+    return query.subquery("latest")
+
+
+def scope_units(session: Session, set_code: str, year: int | None, unit_type: str = "") -> sa.Subquery:
+    """Units covered by the campaigns of a set (and year): by unit type or by explicit list."""
+    campaign_ids = campaigns_of(session, set_code, year)
+    types = set()
+    for scope in session.scalars(sa.select(Campaign.scope_unit_types).where(Campaign.id.in_(campaign_ids))):
+        types.update(scope or [])
+    explicit = sa.select(campaign_units.c.unit_id).where(campaign_units.c.campaign_id.in_(campaign_ids))
+    query = sa.select(Unit.id.label("unit_id")).where(sa.or_(Unit.unit_type.in_(sorted(types) or ["-"]), Unit.id.in_(explicit)))
+    if unit_type:
+        query = query.where(Unit.unit_type == unit_type)
+    return query.subquery("scope")
+
+
+def criteria_of(session: Session, set_code: str):
+    """The newest loaded version of a set (for names of groups, indicators and the targets)."""
+    version = session.scalar(sa.select(CriteriaVersion).where(CriteriaVersion.code == set_code)
+                             .order_by(CriteriaVersion.version.desc(), CriteriaVersion.revision.desc()).limit(1))
+    return version

@@ -1,0 +1,83 @@
+"""Report exports: XLSX (XlsxWriter), CSV (UTF-8 with BOM) and PDF (WeasyPrint, A4, fonts embedded)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import xlsxwriter
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Text that a spreadsheet would read as a formula is prefixed with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", " ", title)[:31].strip() or "Sheet"
+    base, n = name, 2
+    while name in used:
+        suffix = f" ({n})"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(name)
+    return name
+
+
+def to_xlsx(tables: list[tuple[str, list[str], list[list]]], meta: list[tuple[str, str]]) -> bytes:
+    """One sheet per table; bold frozen header; numbers as numbers with a format; a first info sheet."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    bold = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1, "text_wrap": True, "valign": "top"})
+    number = book.add_format({"num_format": "#,##0.00"})
+    integer = book.add_format({"num_format": "#,##0"})
+    used: set[str] = set()
+    info = book.add_worksheet(_sheet_name("Thông tin", used))
+    info.set_column(0, 0, 28)
+    info.set_column(1, 1, 80)
+    for row, (key, value) in enumerate(meta):
+        info.write_string(row, 0, key, bold)
+        info.write_string(row, 1, str(neutralise(value)))
+    for title, headers, rows in tables:
+        sheet = book.add_worksheet(_sheet_name(title, used))
+        for col, header in enumerate(headers):
+            sheet.write_string(0, col, str(header), bold)
+            sheet.set_column(col, col, max(12, min(60, len(str(header)) + 4)))
+        sheet.freeze_panes(1, 0)
+        for r, values in enumerate(rows, start=1):
+            for c, value in enumerate(values):
+                if value is None:
+                    sheet.write_blank(r, c, None)
+                elif isinstance(value, bool):
+                    sheet.write_boolean(r, c, value)
+                elif isinstance(value, int):
+                    sheet.write_number(r, c, value, integer)
+                elif isinstance(value, float):
+                    sheet.write_number(r, c, value, number)
+                else:
+                    sheet.write_string(r, c, str(neutralise(str(value))))
+        if rows:
+            sheet.autofilter(0, 0, len(rows), max(len(headers) - 1, 0))
+    book.close()
+    return buffer.getvalue()
+
+
+def to_csv(headers: list[str], rows: list[list]) -> bytes:
+    """UTF-8 with BOM (Excel opens Vietnamese correctly); decimal numbers with a dot."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(str(h)) for h in headers])
+    for values in rows:
+        writer.writerow(["" if v is None else neutralise(v if not isinstance(v, str) else v) for v in values])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def filename(section: str, flt, ext: str) -> str:
+    parts = ["bao-cao", section, flt.set_code.lower() or "tat-ca", str(flt.year or "moi-nam"), dt.date.today().strftime("%Y%m%d")]
+    return "-".join(parts) + "." + ext

@@ -1,0 +1,55 @@
+"""Plan vs actual: recognised units against each coverage target of the criteria files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.assessment.criteria import Target
+from app.assessment.rollup import share, track
+from app.auth.models import User
+from app.campaigns.models import Campaign, CriteriaVersion
+from app.submissions.models import Submission
+from app.units.models import Unit
+
+from .common import ReportFilter, check_set, criteria_of, visible_sets
+
+
+@dataclass
+class PlanRow:
+    set_code: str
+    set_name: str
+    target: Target
+    in_scope: int
+    recognised: int
+    #: percent for share targets, count for count targets
+    actual: float | None
+    expected: float
+    status: str
+
+
+def plan_vs_actual(session: Session, actor: User, flt: ReportFilter, today: dt.date) -> list[PlanRow]:
+    check_set(session, actor, flt.set_code)
+    codes = [flt.set_code] if flt.set_code else visible_sets(session, actor)
+    rows: list[PlanRow] = []
+    for code in codes:
+        version = criteria_of(session, code)
+        if version is None:
+            continue
+        cset = version.criteria
+        for target in cset.targets:
+            in_scope = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.unit_type.in_(target.scope))) or 0
+            until = min(target.year, flt.year) if flt.year else target.year
+            recognised = session.scalar(
+                sa.select(sa.func.count(sa.distinct(Submission.unit_id))).select_from(Submission)
+                .join(Campaign, Submission.campaign_id == Campaign.id).join(CriteriaVersion).join(Unit, Submission.unit_id == Unit.id)
+                .where(CriteriaVersion.code == code, Submission.status == "recognised", Campaign.year <= until,
+                       Unit.unit_type.in_(target.scope))
+            ) or 0
+            actual = share(recognised, in_scope) if target.metric == "recognised_share" else float(recognised)
+            judged = track(actual or 0.0, target.value, target.year, today)
+            rows.append(PlanRow(code, cset.name_vi, target, in_scope, recognised, actual, judged.expected, judged.status))
+    return rows

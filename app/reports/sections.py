@@ -1,0 +1,95 @@
+"""The report sections: their data (from the per-concern services) and their table form for exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.units.models import UNIT_TYPES
+
+from . import funnel, heatmap, plan, ranking, trend, weakest
+from .common import ReportFilter
+
+SECTIONS = {
+    "plan": _l("Kế hoạch và thực hiện"),
+    "funnel": _l("Tiến độ nộp và trạng thái"),
+    "ranking": _l("Xếp hạng đơn vị"),
+    "weakest": _l("Tiêu chí yếu nhất"),
+    "heatmap": _l("Bản đồ nhiệt đơn vị × nhóm tiêu chí"),
+    "trend": _l("Xu hướng qua các năm"),
+}
+TRACK_LABELS = {"met": _l("Đã đạt"), "on_track": _l("Đúng tiến độ"), "behind": _l("Chậm tiến độ"), "missed": _l("Không đạt đúng hạn")}
+BUCKET_LABELS = {"not_started": _l("Chưa bắt đầu"), "draft": _l("Đang soạn"), "submitted": _l("Đã gửi, chờ/đang thẩm định"),
+                 "returned": _l("Trả lại bổ sung"), "approved": _l("Đã duyệt"), "rejected": _l("Không chấp thuận"),
+                 "recognised": _l("Đã công nhận")}
+HEAT_LABELS = {"pass": _l("Đạt"), "partial": _l("Một phần"), "fail": _l("Chưa đạt"), "none": _l("Chưa có dữ liệu")}
+
+
+def section_data(session: Session, actor: User, name: str, flt: ReportFilter, today: dt.date, sort: str = "score_desc") -> Any:
+    if name == "plan":
+        return plan.plan_vs_actual(session, actor, flt, today)
+    if name == "funnel":
+        return funnel.funnel(session, actor, flt)
+    if name == "ranking":
+        return ranking.ranking(session, actor, flt, sort)
+    if name == "weakest":
+        return weakest.weakest(session, actor, flt)
+    if name == "heatmap":
+        return heatmap.heatmap(session, actor, flt)
+    if name == "trend":
+        return trend.city_trend(session, actor, flt.set_code)
+    raise KeyError(name)
+
+
+def _pct(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list]]]:
+    """(sheet title, headers, rows) for XLSX/CSV. Numbers stay numbers; percentages are 0-100."""
+    if name == "plan":
+        headers = [_("Bộ tiêu chí"), _("Mục tiêu"), _("Năm"), _("Đơn vị trong phạm vi"), _("Đã công nhận"), _("Thực hiện"),
+                   _("Mục tiêu (giá trị)"), _("Cần đạt theo tiến độ"), _("Đánh giá"), _("Nguồn")]
+        rows = [[r.set_code, r.target.text_vi, r.target.year, r.in_scope, r.recognised, r.actual, r.target.value, r.expected,
+                 str(TRACK_LABELS[r.status]), f"{r.target.source.file}:{r.target.source.line}"] for r in data]
+        return [(str(SECTIONS["plan"]), headers, rows)]
+    if name == "funnel":
+        if data is None:
+            return [(str(SECTIONS["funnel"]), [_("Chọn một bộ tiêu chí")], [])]
+        headers = [_("Loại đơn vị")] + [str(BUCKET_LABELS[b]) for b in data.totals] + [_("Tổng")]
+        rows = [[UNIT_TYPES.get(t, t)] + list(c.values()) + [sum(c.values())] for t, c in sorted(data.by_type.items())]
+        rows.append([_("Tổng")] + list(data.totals.values()) + [data.expected])
+        timely = [[_("Đúng hạn"), data.timeliness.get("on_time", 0), data.rate("on_time")],
+                  [_("Trễ hạn"), data.timeliness.get("late", 0), data.rate("late")],
+                  [_("Chưa nộp"), data.timeliness.get("missing", 0), data.rate("missing")]]
+        return [(str(SECTIONS["funnel"]), headers, rows), (_("Đúng hạn, trễ hạn"), [_("Loại"), _("Số đơn vị"), _("Tỷ lệ (%)")], timely)]
+    if name == "ranking":
+        headers = [_("Hạng"), _("Đơn vị"), _("Loại"), _("Trạng thái"), _("Điểm (%)"), _("Loại điểm"), _("Tự chấm (%)")]
+        from app.review.services import status_label
+
+        rows = [[r.rank, r.unit_name, UNIT_TYPES.get(r.unit_type, r.unit_type), status_label(r.status), _pct(r.score),
+                 _("thẩm định") if r.appraised else _("tự chấm (chưa thẩm định)"), _pct(r.self_score)] for r in data]
+        return [(str(SECTIONS["ranking"]), headers, rows)]
+    if name == "weakest":
+        low, gaps = data
+        headers = [_("Chỉ tiêu"), _("Nội dung"), _("Số đơn vị"), _("Số đạt"), _("Tỷ lệ đạt (%)"), _("Đã thẩm định"),
+                   _("Tự đánh giá cao hơn"), _("Tự đánh giá thấp hơn")]
+        to_row = lambda r: [r.code, r.text, r.units, r.passed, r.pass_rate, r.appraised, r.over_rated, r.under_rated]  # noqa: E731
+        return [(str(SECTIONS["weakest"]), headers, [to_row(r) for r in low]),
+                (_("Chênh lệch tự chấm"), headers, [to_row(r) for r in gaps])]
+    if name == "heatmap":
+        if data is None:
+            return [(str(SECTIONS["heatmap"]), [_("Chọn một bộ tiêu chí")], [])]
+        headers = [_("Đơn vị"), _("Loại")] + [f"{code} ({_('%')})" for code, _t in data.groups] + [f"{code}" for code, _t in data.groups]
+        rows = [[n, UNIT_TYPES.get(t, t)] + [p for _c, p in cells] + [str(HEAT_LABELS[c]) for c, _p in cells] for n, t, cells in data.rows]
+        return [(_("Bản đồ nhiệt"), headers, rows)]
+    if name == "trend":
+        headers = [_("Năm"), _("Đợt đánh giá"), _("Đã gửi"), _("Đã công nhận"), _("Tỷ lệ công nhận (%)"), _("Điểm trung bình (%)")]
+        rows = [[p.year, p.campaign, p.submitted, p.recognised, p.recognised_share, _pct(p.average)] for p in data]
+        return [(str(SECTIONS["trend"]), headers, rows)]
+    raise KeyError(name)

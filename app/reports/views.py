@@ -1,0 +1,113 @@
+"""Report pages, CSV downloads, export jobs (XLSX/PDF) and unit report cards."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.jobs import services as jobs
+from app.submissions.services import today_local
+from app.units.models import UNIT_TYPES
+
+from . import card, exports, trend
+from .common import ReportFilter, require_reports, visible_sets, years
+from .forms import ExportForm, ReportFilterForm
+from .sections import SECTIONS, section_data, section_tables
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _filter() -> tuple[ReportFilterForm, ReportFilter, str]:
+    form = ReportFilterForm(request.args)
+    sets = visible_sets(db.session, current_user)
+    form.set_code.choices = [("", _("Tất cả bộ tiêu chí"))] + [(c, c) for c in sets]
+    form.year.choices = [("", _("Mọi năm"))] + [(y, str(y)) for y in years(db.session)]
+    form.unit_type.choices = [("", _("Mọi loại đơn vị"))] + list(UNIT_TYPES.items())
+    code = form.set_code.data if form.set_code.data in sets else ""
+    unit_type = form.unit_type.data if form.unit_type.data in UNIT_TYPES else ""
+    return form, ReportFilter(set_code=code, year=form.year.data, unit_type=unit_type), form.sort.data or "score_desc"
+
+
+@bp.route("/")
+@login_required
+def index():
+    if current_user.role == "official":
+        return redirect(url_for(".unit_card", unit_id=current_user.unit_id))
+    return redirect(url_for(".section", name="plan"))
+
+
+@bp.route("/<name>")
+@login_required
+def section(name: str):
+    if name not in SECTIONS:
+        abort(404)
+    require_reports(current_user)
+    form, flt, sort = _filter()
+    data = section_data(db.session, current_user, name, flt, today_local(), sort)
+    return render_template("reports/section.html", name=name, data=data, form=form, flt=flt, sort=sort, titles=SECTIONS,
+                           export_form=ExportForm(set_code=flt.set_code, year=flt.year or "", unit_type=flt.unit_type),
+                           recent_jobs=jobs.jobs_of(db.session, current_user, 5))
+
+
+@bp.route("/<name>.csv")
+@login_required
+def section_csv(name: str):
+    if name not in SECTIONS:
+        abort(404)
+    require_reports(current_user)
+    _form, flt, sort = _filter()
+    tables = section_tables(name, section_data(db.session, current_user, name, flt, today_local(), sort))
+    index = request.args.get("table", "0")
+    title, headers, rows = tables[int(index) if index.isdigit() and int(index) < len(tables) else 0]
+    return Response(exports.to_csv(headers, rows), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{exports.filename(name, flt, "csv")}"'})
+
+
+@bp.route("/exports", methods=["POST"])
+@login_required
+def export():
+    form = ExportForm()
+    if not form.validate_on_submit():
+        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+    year = int(form.year.data) if (form.year.data or "").isdigit() else None
+    sections = [s for s in request.form.getlist("sections") if s in SECTIONS] or list(SECTIONS)
+    try:
+        job = jobs.create_report_job(db.session, current_user, form.fmt.data or "", {"set_code": form.set_code.data or "", "year": year,
+                                     "unit_type": form.unit_type.data or ""}, sections)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return render_template("errors/error.html", message=exc.message, code=422), 422
+    jobs.dispatch(current_app._get_current_object(), job.id)
+    return redirect(url_for(".export_status", job_id=job.id))
+
+
+@bp.route("/exports/<int:job_id>")
+@login_required
+def export_status(job_id: int):
+    job = jobs.get_job(db.session, current_user, job_id)
+    return render_template("reports/job.html", job=job)
+
+
+@bp.route("/exports/<int:job_id>/download")
+@login_required
+def export_download(job_id: int):
+    job = jobs.get_job(db.session, current_user, job_id)
+    if job.status != "done":
+        return redirect(url_for(".export_status", job_id=job_id))
+    mime = "application/pdf" if job.fmt == "pdf" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = send_file(jobs.result_path(job), mimetype=mime, as_attachment=True, download_name=job.download_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/units/<int:unit_id>")
+@login_required
+def unit_card(unit_id: int):
+    unit, rows = card.unit_card(db.session, current_user, unit_id)
+    set_codes = sorted({r.set_code for r in rows})
+    trends = {code: trend.unit_trend(db.session, current_user, code, unit_id) for code in set_codes}
+    return render_template("reports/card.html", unit=unit, rows=rows, trends=trends)
