@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install setup lint translations clean
+.PHONY: run test install setup lint translations clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -39,6 +39,10 @@ run: setup
 test: translations
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+## Reports benchmark against a throwaway PostgreSQL (not part of the test suite).
+bench: install
+	scripts/with-postgres.sh $(BIN)/python bench/rollup.py
 
 lint: install
 	$(BIN)/ruff check .

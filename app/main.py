@@ -19,6 +19,20 @@ def index():
     return redirect(url_for("campaigns.index"))
 
 
+@bp.route("/health")
+def health():
+    """Liveness and database check for load balancers and monitoring (no login, no details)."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means not ready
+        return {"status": "database unavailable"}, 503
+    return {"status": "ok"}
+
+
 @bp.route("/lang", methods=["POST"])
 def set_language():
     lang = request.form.get("lang", "")

@@ -23,6 +23,10 @@ campaign_units = sa.Table(
 )
 
 
+#: Parsed criteria by content checksum: a stored version never changes, so parsing once is enough.
+_CRITERIA_CACHE: dict[str, CriteriaSet] = {}
+
+
 class CriteriaVersion(db.Model):
     """One loaded revision of a criteria file. A changed file becomes a new revision."""
 
@@ -42,18 +46,18 @@ class CriteriaVersion(db.Model):
     #: sha256 of the validated content.
     checksum: Mapped[str] = mapped_column(sa.String(64))
     #: The validated file content as JSON.
-    content: Mapped[dict] = mapped_column(sa.JSON)
+    content: Mapped[dict] = mapped_column(sa.JSON, deferred=True)
     #: File it was loaded from (relative to the criteria folder).
     source_file: Mapped[str] = mapped_column(sa.String(255))
     loaded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     @property
     def criteria(self) -> CriteriaSet:
-        """The set as dataclasses (rebuilt from the stored JSON, cached per instance)."""
-        cached = self.__dict__.get("_criteria_cache")
+        """The set as dataclasses, rebuilt from the stored JSON once per content checksum (immutable)."""
+        cached = _CRITERIA_CACHE.get(self.checksum)
         if cached is None:
             cached = criteria_from_dict(self.content)
-            self.__dict__["_criteria_cache"] = cached
+            _CRITERIA_CACHE[self.checksum] = cached
         return cached
 
     @property

@@ -20,6 +20,9 @@ class Heatmap:
     groups: list[tuple[str, str]]  # (code, title)
     #: (unit name, unit type, [(class, percent)] in group order)
     rows: list[tuple[str, str, list[tuple[str, float | None]]]]
+    total: int = 0
+    page: int = 1
+    pages: int = 1
 
     def counts(self) -> dict[str, int]:
         result = {"pass": 0, "partial": 0, "fail": 0, "none": 0}
@@ -29,7 +32,11 @@ class Heatmap:
         return result
 
 
-def heatmap(session: Session, actor: User, flt: ReportFilter) -> Heatmap | None:
+#: Units per screen page (6 columns of 40); exports take every unit.
+PAGE_SIZE = 240
+
+
+def heatmap(session: Session, actor: User, flt: ReportFilter, page: int = 1, per_page: int | None = None) -> Heatmap | None:
     check_set(session, actor, flt.set_code)
     if not flt.set_code:
         return None
@@ -37,14 +44,21 @@ def heatmap(session: Session, actor: User, flt: ReportFilter) -> Heatmap | None:
     groups = [(g.code, g.title_vi) for g in version.criteria.groups]
     scope = scope_units(session, flt.set_code, flt.year, flt.unit_type)
     latest = latest_submissions(flt.set_code, flt.year)
-    units = session.execute(sa.select(Unit.id, Unit.name, Unit.unit_type).join(scope, scope.c.unit_id == Unit.id)
-                            .order_by(Unit.unit_type, Unit.name)).all()
+    total = session.scalar(sa.select(sa.func.count()).select_from(scope)) or 0
+    query = sa.select(Unit.id, Unit.name, Unit.unit_type).join(scope, scope.c.unit_id == Unit.id).order_by(Unit.unit_type, Unit.name)
+    pages = max(1, -(-total // per_page)) if per_page else 1
+    page = min(max(page, 1), pages)
+    if per_page:
+        query = query.limit(per_page).offset((page - 1) * per_page)
+    units = session.execute(query).all()
+    cells_query = (sa.select(Submission.unit_id, GroupScore.group_code, GroupScore.earned, GroupScore.max_points, GroupScore.passed)
+                   .join(Submission, Submission.id == GroupScore.submission_id).join(latest, latest.c.submission_id == Submission.id))
+    if per_page:
+        cells_query = cells_query.where(Submission.unit_id.in_([u.id for u in units] or [-1]))
+    else:
+        cells_query = cells_query.join(scope, scope.c.unit_id == Submission.unit_id)
     cells: dict[tuple[int, str], tuple[float, float, bool]] = {}
-    for unit_id, code, earned, max_points, passed in session.execute(
-        sa.select(Submission.unit_id, GroupScore.group_code, GroupScore.earned, GroupScore.max_points, GroupScore.passed)
-        .join(Submission, Submission.id == GroupScore.submission_id).join(latest, latest.c.submission_id == Submission.id)
-        .join(scope, scope.c.unit_id == Submission.unit_id)
-    ):
+    for unit_id, code, earned, max_points, passed in session.execute(cells_query):
         cells[(unit_id, code)] = (float(earned), float(max_points), bool(passed))
     rows = []
     for unit_id, name, unit_type in units:
@@ -54,4 +68,4 @@ def heatmap(session: Session, actor: User, flt: ReportFilter) -> Heatmap | None:
             percent = round(100.0 * earned / max_points, 1) if earned is not None and max_points else None
             row.append((heat_class(earned, max_points, passed), percent))
         rows.append((name, unit_type, row))
-    return Heatmap(groups, rows)
+    return Heatmap(groups, rows, total, page, pages)

@@ -15,6 +15,8 @@ from app.units.models import Unit
 from .common import ReportFilter, check_set, latest_submissions, scope_units
 
 SORTS = ("score_desc", "score_asc", "name")
+#: Rows per screen page; exports take every row.
+PAGE_SIZE = 100
 
 
 @dataclass
@@ -29,10 +31,19 @@ class RankRow:
     self_score: Decimal | None
 
 
-def ranking(session: Session, actor: User, flt: ReportFilter, sort: str = "score_desc") -> list[RankRow]:
+class Ranking(list):
+    """Rows of one page, with `total`, `page` and `pages`."""
+
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+
+def ranking(session: Session, actor: User, flt: ReportFilter, sort: str = "score_desc", page: int = 1,
+            per_page: int | None = None) -> Ranking:
     check_set(session, actor, flt.set_code)
     if not flt.set_code:
-        return []
+        return Ranking()
     scope = scope_units(session, flt.set_code, flt.year, flt.unit_type)
     latest = latest_submissions(flt.set_code, flt.year)
     score = sa.func.coalesce(Submission.final_score, Submission.self_score)
@@ -47,11 +58,29 @@ def ranking(session: Session, actor: User, flt: ReportFilter, sort: str = "score
         query = query.order_by(Unit.name)
     else:
         query = query.order_by(score.desc(), Unit.name)
+    result = Ranking()
+    offset = 0
+    if per_page:
+        result.total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+        result.pages = max(1, -(-result.total // per_page))
+        result.page = min(max(page, 1), result.pages)
+        offset = (result.page - 1) * per_page
+        # The rank of the first row on the page: 1 + the number of units with a strictly better score.
+        first = session.execute(query.offset(offset).limit(1)).first()
+        query = query.offset(offset).limit(per_page)
     rows = session.execute(query).all()
-    result, rank, last = [], 0, object()
-    for n, row in enumerate(rows, start=1):
+    rank, last = 0, object()
+    if per_page and offset and rows and sort != "name":
+        cmp = (score > first.score) if sort == "score_desc" else (score < first.score)
+        better = session.scalar(sa.select(sa.func.count()).select_from(
+            sa.select(Unit.id).select_from(Unit).join(scope, scope.c.unit_id == Unit.id).join(latest, latest.c.unit_id == Unit.id)
+            .join(Submission, Submission.id == latest.c.submission_id).where(Submission.status != "draft", cmp).subquery()))
+        rank, last = better + 1, first.score
+    for n, row in enumerate(rows, start=offset + 1):
         if sort != "name" and row.score != last:
             rank, last = n, row.score
         result.append(RankRow(rank if sort != "name" else n, row.id, row.name, row.unit_type, row.status, row.score,
                               bool(row.appraised), row.self_score))
+    if not per_page:
+        result.total = len(result)
     return result

@@ -30,17 +30,19 @@ BUCKET_LABELS = {"not_started": _l("Chưa bắt đầu"), "draft": _l("Đang so�
 HEAT_LABELS = {"pass": _l("Đạt"), "partial": _l("Một phần"), "fail": _l("Chưa đạt"), "none": _l("Chưa có dữ liệu")}
 
 
-def section_data(session: Session, actor: User, name: str, flt: ReportFilter, today: dt.date, sort: str = "score_desc") -> Any:
+def section_data(session: Session, actor: User, name: str, flt: ReportFilter, today: dt.date, sort: str = "score_desc",
+                 page: int | None = None) -> Any:
+    """Data of one section; `page` pages the ranking and heatmap on screen (exports pass None: every unit)."""
     if name == "plan":
         return plan.plan_vs_actual(session, actor, flt, today)
     if name == "funnel":
         return funnel.funnel(session, actor, flt)
     if name == "ranking":
-        return ranking.ranking(session, actor, flt, sort)
+        return ranking.ranking(session, actor, flt, sort, page or 1, ranking.PAGE_SIZE if page else None)
     if name == "weakest":
         return weakest.weakest(session, actor, flt)
     if name == "heatmap":
-        return heatmap.heatmap(session, actor, flt)
+        return heatmap.heatmap(session, actor, flt, page or 1, heatmap.PAGE_SIZE if page else None)
     if name == "trend":
         return trend.city_trend(session, actor, flt.set_code)
     raise KeyError(name)

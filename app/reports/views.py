@@ -46,7 +46,8 @@ def section(name: str):
         abort(404)
     require_reports(current_user)
     form, flt, sort = _filter()
-    data = section_data(db.session, current_user, name, flt, today_local(), sort)
+    page = request.args.get("page", "1")
+    data = section_data(db.session, current_user, name, flt, today_local(), sort, int(page) if page.isdigit() else 1)
     return render_template("reports/section.html", name=name, data=data, form=form, flt=flt, sort=sort, titles=SECTIONS,
                            export_form=ExportForm(set_code=flt.set_code, year=flt.year or "", unit_type=flt.unit_type),
                            recent_jobs=jobs.jobs_of(db.session, current_user, 5))

@@ -116,3 +116,9 @@ def test_report_pages_use_a_handful_of_queries(data, app):
             assert counter["n"] <= 8, counter["n"]
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_ranking_pages_keep_tied_ranks(data):
+    second = ranking.ranking(db.session, viewer(), ReportFilter("CQTT", 2026), page=2, per_page=2)
+    assert (second.total, second.page, second.pages) == (4, 2, 2)
+    assert [(r.rank, r.unit_name) for r in second] == [(1, "Xã Em"), (4, "Phường Cường")]
