@@ -107,3 +107,15 @@ def line_svg(points: list[tuple[str, float | None]], title: str = "", unit: str 
         prev = (x, y)
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every interpolated text was escaped above
+
+
+def heatmap_table(groups: list[tuple[str, str]], rows: list[tuple[str, str, list[tuple[str, float | None]]]],
+                  labels: dict[str, str], caption: str, unit_header: str) -> Markup:
+    """The heatmap as a table (the text alternative of the chart), built as a string for speed."""
+    head = "".join(f'<th scope="col">{escape(code)}</th>' for code, _t in groups)
+    out = [f'<table><caption class="sr-only">{escape(caption)}</caption><thead><tr><th scope="col">{escape(unit_header)}</th>{head}</tr></thead><tbody>']
+    for name, _type, cells in rows:
+        tds = "".join(f"<td>{escape(labels[cls])}{f' ({_num(pct)}%)' if pct is not None else ''}</td>" for cls, pct in cells)
+        out.append(f'<tr><th scope="row">{escape(name)}</th>{tds}</tr>')
+    out.append("</tbody></table>")
+    return Markup("".join(out))  # noqa: S704 - every interpolated text was escaped above

@@ -52,6 +52,7 @@ def ranking(session: Session, actor: User, flt: ReportFilter, sort: str = "score
              .select_from(Unit).join(scope, scope.c.unit_id == Unit.id)
              .join(latest, latest.c.unit_id == Unit.id).join(Submission, Submission.id == latest.c.submission_id)
              .where(Submission.status != "draft"))
+    unordered = query
     if sort == "score_asc":
         query = query.order_by(score.asc(), Unit.name)
     elif sort == "name":
@@ -61,16 +62,16 @@ def ranking(session: Session, actor: User, flt: ReportFilter, sort: str = "score
     result = Ranking()
     offset = 0
     if per_page:
-        result.total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+        result.total = session.scalar(sa.select(sa.func.count()).select_from(unordered.subquery())) or 0
         result.pages = max(1, -(-result.total // per_page))
         result.page = min(max(page, 1), result.pages)
         offset = (result.page - 1) * per_page
-        # The rank of the first row on the page: 1 + the number of units with a strictly better score.
-        first = session.execute(query.offset(offset).limit(1)).first()
         query = query.offset(offset).limit(per_page)
     rows = session.execute(query).all()
     rank, last = 0, object()
     if per_page and offset and rows and sort != "name":
+        # The rank of the first row on the page: 1 + the number of units with a strictly better score.
+        first = rows[0]
         cmp = (score > first.score) if sort == "score_desc" else (score < first.score)
         better = session.scalar(sa.select(sa.func.count()).select_from(
             sa.select(Unit.id).select_from(Unit).join(scope, scope.c.unit_id == Unit.id).join(latest, latest.c.unit_id == Unit.id)
