@@ -40,9 +40,10 @@ test: translations
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-## Reports benchmark against a throwaway PostgreSQL (not part of the test suite).
+## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, then certificates.
 bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py
+	$(BIN)/python bench/certificates.py
 
 lint: install
 	$(BIN)/ruff check .

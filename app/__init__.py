@@ -9,7 +9,7 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from .config import Config
-from .extensions import babel, csrf, db, login_manager, mail, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 
 def _select_locale() -> str:
@@ -72,6 +72,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     login_manager.login_message = None
     babel.init_app(app, locale_selector=_select_locale)
     mail.init_app(app)
+    limiter.init_app(app)
 
     from . import models  # noqa: F401  (register every model)
     from .auth.models import User
@@ -85,6 +86,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .campaigns.cli import bp as criteria_cli
     from .campaigns.views import bp as campaigns_bp
+    from .certificates.views import bp as certificates_bp
+    from .certificates.views import public as verify_bp
     from .demo import bp as demo_cli
     from .jobs.cli import worker
     from .main import bp as main_bp
@@ -96,7 +99,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .submissions.views import bp as submissions_bp
     from .units.cli import bp as units_cli
 
-    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, audit_bp, notifications_bp,
+    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, certificates_bp, verify_bp, audit_bp, notifications_bp,
                criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli):
         app.register_blueprint(bp)
     app.cli.add_command(worker)
@@ -124,9 +127,13 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     @app.context_processor
     def inject() -> dict:
+        from flask import has_request_context
         from flask_babel import get_locale
 
         from .notifications.services import unread_count
+
+        if not has_request_context():  # PDFs rendered by background jobs
+            return {"current_lang": str(get_locale()), "user": None, "unread": 0}
 
         unread = unread_count(db.session, current_user) if current_user.is_authenticated else 0
         return {"current_lang": str(get_locale()), "current_path": request.full_path.rstrip("?"), "user": current_user, "unread": unread}

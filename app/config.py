@@ -55,6 +55,14 @@ class Config:
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     #: How export jobs run: auto (procrastinate on PostgreSQL, a thread on SQLite), thread, sync, procrastinate.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "auto")
+    #: Rate limits: the public verification page and the login form.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: Optional PAdES signature of certificates: PEM key and certificate paths (unsigned when unset).
+    CERT_SIGNING_KEY = os.environ.get("CERT_SIGNING_KEY") or None
+    CERT_SIGNING_CERT = os.environ.get("CERT_SIGNING_CERT") or None
+    CERT_SIGNING_KEY_PASSWORD = os.environ.get("CERT_SIGNING_KEY_PASSWORD") or None
     #: argon2 cost parameters (argon2-cffi defaults unless overridden).
     ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
     ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "65536"))
@@ -74,3 +82,4 @@ class TestConfig(Config):
     MAIL_ENABLED = False
     MAIL_SUPPRESS_SEND = True
     JOBS_BACKEND = "sync"
+    LOGIN_RATE_LIMIT = "200 per minute"

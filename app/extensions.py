@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -33,3 +35,5 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 mail = Mail()
+#: Rate limits (Flask-Limiter); in-memory by default, RATELIMIT_STORAGE_URI for a shared store.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -78,6 +78,10 @@ def register_error_handlers(app: Flask) -> None:
     def too_large(exc: Exception):
         return render_template("errors/error.html", message=_("Tệp tải lên quá lớn."), code=413), 413
 
+    @app.errorhandler(429)
+    def too_many(exc: Exception):
+        return render_template("errors/error.html", message=_("Quá nhiều yêu cầu. Vui lòng đợi một phút rồi thử lại."), code=429), 429
+
     @app.errorhandler(400)
     def bad_request(exc: Exception):
         desc = getattr(exc, "description", "") or ""

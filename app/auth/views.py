@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.errors import ValidationFailed
-from app.extensions import db
+from app.extensions import db, limiter
 from app.web import commit_after, render_service_errors, safe_next
 
 from . import services
@@ -21,6 +21,7 @@ def hash_cost() -> services.HashCost:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @commit_after
 def login():
     form = LoginForm()

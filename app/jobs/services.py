@@ -46,6 +46,18 @@ def create_report_job(session: Session, actor: User, fmt: str, flt_params: dict,
     return job
 
 
+def create_certificates_job(session: Session, actor: User, decision_id: int) -> ExportJob:
+    """A ZIP of every certificate of a decision (access is checked now and again when the job runs)."""
+    from app.certificates.services import certificates_of_decision
+
+    if not certificates_of_decision(session, actor, decision_id):
+        raise ValidationFailed(_("Quyết định này chưa có giấy chứng nhận nào."))
+    job = ExportJob(user_id=actor.id, kind="certificates", fmt="zip", params={"decision_id": decision_id})
+    session.add(job)
+    session.flush()
+    return job
+
+
 def get_job(session: Session, actor: User, job_id: int) -> ExportJob:
     job = session.get(ExportJob, job_id)
     if job is None:
@@ -91,7 +103,13 @@ def run_job(job_id: int) -> None:
         if actor is None or not actor.is_enabled:
             raise PermissionDenied("user disabled")
         with force_locale(actor.locale or "vi"):
-            data, name = _build_report(session, actor, job)
+            if job.kind == "certificates":
+                from app.certificates.services import zip_for_decision
+
+                data, name = zip_for_decision(session, actor, job.params["decision_id"],
+                                              progress=lambda p: _set(session, job, progress=max(5, min(95, p))))
+            else:
+                data, name = _build_report(session, actor, job)
         stored = f"{secrets.token_hex(16)}.{job.fmt}"
         (_exports_dir() / stored).write_bytes(data)
         _set(session, job, status="done", progress=100, stored_name=stored, download_name=name,

@@ -99,7 +99,7 @@ def export_download(job_id: int):
     job = jobs.get_job(db.session, current_user, job_id)
     if job.status != "done":
         return redirect(url_for(".export_status", job_id=job_id))
-    mime = "application/pdf" if job.fmt == "pdf" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    mime = {"pdf": "application/pdf", "zip": "application/zip"}.get(job.fmt, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response = send_file(jobs.result_path(job), mimetype=mime, as_attachment=True, download_name=job.download_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

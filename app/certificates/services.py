@@ -1,0 +1,198 @@
+"""Certificate services: issue (gap-free numbers), revoke, re-issue, verify, batch ZIP. They flush only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import secrets
+import zipfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from app.audit.services import record
+from app.auth.models import User
+from app.errors import NotFound, PermissionDenied, ValidationFailed
+from app.review.models import RecognitionDecision
+from app.review.services import can_read, can_review
+from app.submissions.models import Submission
+from app.text import nfc
+
+from .models import Certificate, CertificateCounter
+from .pdf import render_certificate, sign_pdf
+
+
+def next_number(session: Session, set_code: str, year: int) -> tuple[int, str]:
+    """Take the next number for a set and year. The counter row is locked (SELECT … FOR UPDATE on
+    PostgreSQL; SQLite serialises writers), so concurrent batches never share or skip a number."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(CertificateCounter).values(set_code=set_code, year=year, last_seq=0).on_conflict_do_nothing())
+    counter = session.scalar(sa.select(CertificateCounter).where(CertificateCounter.set_code == set_code, CertificateCounter.year == year)
+                             .with_for_update())
+    counter.last_seq += 1
+    session.flush()
+    return counter.last_seq, f"{counter.last_seq:03d}/{year}/GCN-{set_code}"
+
+
+def _store(pdf: bytes) -> str:
+    folder = Path(current_app.config["UPLOAD_DIR"]) / "certificates"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.pdf"
+    (folder / name).write_bytes(pdf)
+    return name
+
+
+def pdf_path(cert: Certificate) -> Path:
+    root = (Path(current_app.config["UPLOAD_DIR"]) / "certificates").resolve()
+    path = (root / (cert.pdf_stored_name or "")).resolve()
+    if path.parent != root or not path.is_file():
+        raise NotFound(_("Không tìm thấy tệp giấy chứng nhận."))
+    return path
+
+
+def context_of(cert: Certificate, decision: RecognitionDecision, submission: Submission) -> dict:
+    """Plain values only (escaped by the template), as the certificate shows them."""
+    version = submission.campaign.criteria_version
+    return {
+        "number": cert.number,
+        "unit_name": cert.unit.name,
+        "set_name": version.name_vi,
+        "set_code": cert.set_code,
+        "year": cert.year,
+        "decision_number": decision.number,
+        "decision_date": decision.decided_on,
+        "issuing_body": decision.issuing_body,
+        "signer_name": decision.signer_name,
+        "signer_title": decision.signer_title,
+        "issued_on": (cert.issued_at + dt.timedelta(hours=7)).date(),
+        "verify_url": current_app.config["BASE_URL"].rstrip("/") + f"/verify/{cert.verify_code}",
+        "replaces": cert.replaces.number if cert.replaces else "",
+    }
+
+
+def _issue_one(session: Session, actor: User, submission: Submission, decision: RecognitionDecision,
+               replaces: Certificate | None = None) -> Certificate:
+    set_code = submission.campaign.criteria_version.code
+    year = submission.campaign.year
+    seq, number = next_number(session, set_code, year)
+    cert = Certificate(number=number, set_code=set_code, year=year, seq=seq, unit_id=submission.unit_id, submission_id=submission.id,
+                       decision_id=decision.id, verify_code=secrets.token_urlsafe(18), issued_by_id=actor.id,
+                       issued_at=dt.datetime.now(dt.UTC), replaces=replaces)
+    session.add(cert)
+    session.flush()
+    pdf, signed = sign_pdf(render_certificate(context_of(cert, decision, submission)))
+    cert.pdf_stored_name = _store(pdf)
+    cert.signed = signed
+    record(session, actor, "certificate.issue", cert, unit_id=cert.unit_id, number=number, decision=decision.number,
+           replaces=replaces.number if replaces else None)
+    session.flush()
+    return cert
+
+
+def _decision_for(session: Session, actor: User, decision_id: int) -> RecognitionDecision:
+    decision = session.get(RecognitionDecision, decision_id)
+    if decision is None:
+        raise NotFound(_("Không tìm thấy quyết định."))
+    if not can_review(actor, decision.campaign):
+        raise PermissionDenied(_("Bạn không có quyền cấp giấy chứng nhận cho bộ tiêu chí này."))
+    return decision
+
+
+def issue_for_decision(session: Session, actor: User, decision_id: int) -> list[Certificate]:
+    """Issue a certificate to every unit of the decision that has no current one (idempotent)."""
+    decision = _decision_for(session, actor, decision_id)
+    issued = []
+    for submission in decision.submissions:
+        if submission.status != "recognised":
+            continue
+        current = session.scalar(sa.select(Certificate.id).where(
+            Certificate.submission_id == submission.id, Certificate.revoked_at.is_(None), Certificate.superseded_by_id.is_(None)))
+        if current is None:
+            issued.append(_issue_one(session, actor, submission, decision))
+    return issued
+
+
+def get_certificate(session: Session, actor: User, cert_id: int) -> Certificate:
+    cert = session.get(Certificate, cert_id)
+    if cert is None:
+        raise NotFound(_("Không tìm thấy giấy chứng nhận."))
+    if actor.role == "official":
+        if actor.unit_id != cert.unit_id:
+            raise PermissionDenied(_("Bạn chỉ được xem giấy chứng nhận của đơn vị mình."))
+    elif not can_read(actor, cert.decision.campaign):
+        raise PermissionDenied(_("Bạn không có quyền xem giấy chứng nhận này."))
+    return cert
+
+
+def certificates_of_decision(session: Session, actor: User, decision_id: int) -> list[Certificate]:
+    decision = session.get(RecognitionDecision, decision_id)
+    if decision is None:
+        raise NotFound(_("Không tìm thấy quyết định."))
+    if not can_read(actor, decision.campaign):
+        raise PermissionDenied(_("Bạn không có quyền xem quyết định này."))
+    return list(session.scalars(sa.select(Certificate).where(Certificate.decision_id == decision_id).order_by(Certificate.seq)))
+
+
+def _require_admin_reason(actor: User, reason: str) -> str:
+    if actor.role != "admin":
+        raise PermissionDenied(_("Chỉ quản trị viên được thu hồi hoặc cấp lại giấy chứng nhận."))
+    reason = nfc(reason) or ""
+    if not reason:
+        raise ValidationFailed(_("Ghi lý do."), {"reason": [_("Ghi lý do.")]})
+    return reason
+
+
+def revoke(session: Session, actor: User, cert_id: int, reason: str) -> Certificate:
+    reason = _require_admin_reason(actor, reason)
+    cert = get_certificate(session, actor, cert_id)
+    if cert.status != "valid":
+        raise ValidationFailed(_("Giấy chứng nhận này không còn hiệu lực nên không thu hồi được."))
+    cert.revoked_at = dt.datetime.now(dt.UTC)
+    cert.revoked_reason = reason
+    cert.revoked_by_id = actor.id
+    record(session, actor, "certificate.revoke", cert, unit_id=cert.unit_id, number=cert.number, reason=reason)
+    session.flush()
+    return cert
+
+
+def reissue(session: Session, actor: User, cert_id: int, reason: str) -> Certificate:
+    """A new number that references the old one; the old one shows as superseded."""
+    reason = _require_admin_reason(actor, reason)
+    old = get_certificate(session, actor, cert_id)
+    if old.superseded_by_id:
+        raise ValidationFailed(_("Giấy chứng nhận này đã được cấp lại với số %(n)s.", n=old.superseded_by.number))
+    submission = session.get(Submission, old.submission_id)
+    new = _issue_one(session, actor, submission, old.decision, replaces=old)
+    old.superseded_by_id = new.id
+    record(session, actor, "certificate.reissue", old, unit_id=old.unit_id, old=old.number, new=new.number, reason=reason)
+    session.flush()
+    return new
+
+
+def verify(session: Session, code: str) -> Certificate | None:
+    """Public look-up by verification code; None for anything unknown (no hints)."""
+    if not code or len(code) > 40:
+        return None
+    return session.scalar(sa.select(Certificate).where(Certificate.verify_code == code))
+
+
+def zip_for_decision(session: Session, actor: User, decision_id: int, progress=None) -> tuple[bytes, str]:
+    certs = certificates_of_decision(session, actor, decision_id)
+    if not certs:
+        raise ValidationFailed(_("Quyết định này chưa có giấy chứng nhận nào."))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, cert in enumerate(certs, start=1):
+            safe = cert.number.replace("/", "-")
+            archive.writestr(f"{safe}.pdf", pdf_path(cert).read_bytes())
+            if progress:
+                progress(int(100 * n / len(certs)))
+    decision = certs[0].decision
+    return buffer.getvalue(), f"giay-chung-nhan-{decision.number.replace('/', '-')}.zip"

@@ -1,0 +1,107 @@
+"""Certificate screens: issue for a decision, download, revoke, re-issue, batch ZIP; the public verify page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from app.errors import ValidationFailed
+from app.extensions import db, limiter
+from app.jobs import services as jobs
+from app.web import commit_after
+
+from . import services
+from .forms import ReasonForm
+
+bp = Blueprint("certificates", __name__, url_prefix="/certificates")
+public = Blueprint("verify", __name__)
+
+
+@bp.route("/decisions/<int:decision_id>")
+@login_required
+def decision(decision_id: int):
+    from app.review.services import can_review, get_decision
+
+    decision = get_decision(db.session, current_user, decision_id)
+    certs = services.certificates_of_decision(db.session, current_user, decision_id)
+    return render_template("certificates/decision.html", decision=decision, certs=certs, form=FlaskForm(), reason_form=ReasonForm(),
+                           can_issue=can_review(current_user, decision.campaign))
+
+
+@bp.route("/decisions/<int:decision_id>/issue", methods=["POST"])
+@login_required
+@commit_after
+def issue(decision_id: int):
+    if not FlaskForm().validate_on_submit():
+        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+    issued = services.issue_for_decision(db.session, current_user, decision_id)
+    flash(_("Đã cấp %(n)d giấy chứng nhận.", n=len(issued)) if issued else _("Mọi đơn vị của quyết định đã có giấy chứng nhận."), "success")
+    return redirect(url_for(".decision", decision_id=decision_id))
+
+
+@bp.route("/decisions/<int:decision_id>/zip", methods=["POST"])
+@login_required
+def batch_zip(decision_id: int):
+    if not FlaskForm().validate_on_submit():
+        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+    job = jobs.create_certificates_job(db.session, current_user, decision_id)
+    db.session.commit()
+    jobs.dispatch(current_app._get_current_object(), job.id)
+    return redirect(url_for("reports.export_status", job_id=job.id))
+
+
+@bp.route("/<int:cert_id>.pdf")
+@login_required
+def pdf(cert_id: int):
+    cert = services.get_certificate(db.session, current_user, cert_id)
+    response = send_file(services.pdf_path(cert), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"GCN-{cert.number.replace('/', '-')}.pdf")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _admin_action(cert_id: int, action) -> object:
+    form = ReasonForm()
+    cert = services.get_certificate(db.session, current_user, cert_id)
+    if not form.validate_on_submit():
+        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+    try:
+        action(form.reason.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for(".decision", decision_id=cert.decision_id))
+
+
+@bp.route("/<int:cert_id>/revoke", methods=["POST"])
+@login_required
+@commit_after
+def revoke(cert_id: int):
+    def act(reason: str) -> None:
+        cert = services.revoke(db.session, current_user, cert_id, reason)
+        flash(_("Đã thu hồi giấy chứng nhận %(n)s.", n=cert.number), "success")
+
+    return _admin_action(cert_id, act)
+
+
+@bp.route("/<int:cert_id>/reissue", methods=["POST"])
+@login_required
+@commit_after
+def reissue(cert_id: int):
+    def act(reason: str) -> None:
+        new = services.reissue(db.session, current_user, cert_id, reason)
+        flash(_("Đã cấp lại với số %(n)s.", n=new.number), "success")
+
+    return _admin_action(cert_id, act)
+
+
+@public.route("/verify/<code>")
+@limiter.limit(lambda: current_app.config["VERIFY_RATE_LIMIT"])
+def verify(code: str):
+    """Public, no login: shows only what is printed on the certificate and its status."""
+    cert = services.verify(db.session, code)
+    if cert is None:
+        return render_template("certificates/verify.html", cert=None), 404
+    return render_template("certificates/verify.html", cert=cert)
