@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install setup lint translations clean bench
+.PHONY: run test install setup lint translations clean bench serve security
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -38,12 +38,21 @@ run: setup
 
 test: translations
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/bandit -q -r app
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, then certificates.
 bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py
 	$(BIN)/python bench/certificates.py
+
+## Production-style server: gunicorn with gunicorn.conf.py (workers from the CPU count, timeouts, access log).
+serve: setup
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+## sqlmap against a local server with a logged-in session (not part of CI; installs sqlmap with apt-get if missing).
+security: setup
+	scripts/security-scan.sh
 
 lint: install
 	$(BIN)/ruff check .

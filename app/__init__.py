@@ -53,6 +53,20 @@ def _answer(value: object) -> str:
     return str(value)
 
 
+class InsecureConfig(RuntimeError):
+    """Refusal to start in production with unsafe settings."""
+
+
+def check_production_config(app: Flask) -> None:
+    """In production (FLASK_ENV/APP_ENV=production) refuse a default or short SECRET_KEY."""
+    import os
+
+    production = os.environ.get("APP_ENV", os.environ.get("FLASK_ENV", "")) == "production" or app.config.get("PRODUCTION")
+    key = app.config.get("SECRET_KEY") or ""
+    if production and (key == "dev-only-change-me" or len(key) < 32):
+        raise InsecureConfig("SECRET_KEY must be set to a random value of at least 32 characters in production")
+
+
 def create_app(config: type | dict | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI. No queries or migrations here."""
     root = Path(__file__).resolve().parent.parent
@@ -63,6 +77,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
+    check_production_config(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
@@ -103,10 +118,17 @@ def create_app(config: type | dict | None = None) -> Flask:
                criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli):
         app.register_blueprint(bp)
     app.cli.add_command(worker)
+    from .backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
     from .web import register_error_handlers, register_security_headers
 
     register_error_handlers(app)
+    from .logging_setup import configure_logging
+
+    configure_logging(app)
     register_security_headers(app)
     app.jinja_env.filters["vndate"] = _vndate
     app.jinja_env.filters["num"] = _number

@@ -41,6 +41,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
     #: E-mail copies of notifications: off unless MAIL_ENABLED=1 (Flask-Mail settings below).
@@ -53,6 +54,11 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "datchuan@localhost")
     #: Public base URL used in e-mails and certificate QR codes.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    #: Log format: text (default) or json; every line carries the request id.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    #: Production mode refuses a default or short SECRET_KEY (also set by APP_ENV=production).
+    PRODUCTION = os.environ.get("APP_ENV") == "production"
     #: How export jobs run: auto (procrastinate on PostgreSQL, a thread on SQLite), thread, sync, procrastinate.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "auto")
     #: Rate limits: the public verification page and the login form.
@@ -72,7 +78,7 @@ class TestConfig(Config):
     """Settings for the test suite: in-memory SQLite unless TEST_DATABASE_URL names PostgreSQL."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production-000000"  # noqa: S105 - tests only
+    SECRET_KEY = "test-secret-key-not-for-production-000000"  # nosec B105  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = _normalise_db_url(
         os.environ.get("TEST_DATABASE_URL", "sqlite+pysqlite:///:memory:")
     )
@@ -81,5 +87,6 @@ class TestConfig(Config):
     MAX_EVIDENCE_BYTES = 200 * 1024
     MAIL_ENABLED = False
     MAIL_SUPPRESS_SEND = True
+    PRODUCTION = False
     JOBS_BACKEND = "sync"
     LOGIN_RATE_LIMIT = "200 per minute"

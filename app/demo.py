@@ -19,7 +19,7 @@ from app.units.services import find_by_name, load_sample_units
 
 bp = Blueprint("demo_cli", __name__, cli_group="demo")
 
-DEMO_PASSWORD = "DatChuan@2026"  # noqa: S105 - printed demo password, demo data only
+DEMO_PASSWORD = "DatChuan@2026"  # nosec B105  # noqa: S105 - printed demo password, demo data only
 #: (username, role, full name, unit name or None, reviewer scope)
 DEMO_USERS = [
     ("admin", "admin", "Quản trị hệ thống", None, []),

@@ -19,6 +19,7 @@ def index():
     return redirect(url_for("campaigns.index"))
 
 
+@bp.route("/healthz")
 @bp.route("/health")
 def health():
     """Liveness and database check for load balancers and monitoring (no login, no details)."""

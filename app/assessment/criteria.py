@@ -602,7 +602,7 @@ def _build(raw: Any, file: str) -> tuple[CriteriaSet | None, list[CriteriaError]
 def parse_text(text: str, file: str) -> tuple[CriteriaSet | None, list[CriteriaError]]:
     """Parse and validate YAML text; errors carry `file:line`."""
     try:
-        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        raw = yaml.load(text, Loader=_LineLoader)  # nosec B506  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0

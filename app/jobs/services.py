@@ -33,13 +33,13 @@ def create_report_job(session: Session, actor: User, fmt: str, flt_params: dict,
     from app.reports.common import ReportFilter, check_set
     from app.reports.sections import SECTIONS
 
+    flt = ReportFilter(**flt_params)
+    check_set(session, actor, flt.set_code)  # access first: refuse before saying anything about the input
     if fmt not in FORMATS:
         raise ValidationFailed(_("Định dạng xuất không hợp lệ."))
     bad = [s for s in sections if s not in SECTIONS]
     if bad or not sections:
         raise ValidationFailed(_("Chọn ít nhất một phần báo cáo hợp lệ."))
-    flt = ReportFilter(**flt_params)
-    check_set(session, actor, flt.set_code)
     job = ExportJob(user_id=actor.id, kind="report", fmt=fmt, params={"filter": flt.as_dict(), "sections": sections})
     session.add(job)
     session.flush()

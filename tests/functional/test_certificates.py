@@ -222,12 +222,13 @@ def test_concurrent_batches_get_unique_gap_free_numbers(app):
     results: list[int] = []
     errors: list[Exception] = []
     barrier = threading.Barrier(8)
+    engine = db.engine  # threads have no app context
 
     def worker():
         try:
             barrier.wait()
             for _ in range(5):
-                with Session(db.engine) as session, session.begin():
+                with Session(engine) as session, session.begin():
                     seq, _number = certs.next_number(session, "CQTT", 2031)
                     results.append(seq)
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
