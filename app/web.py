@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, flash, render_template
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import DomainError, ValidationFailed
@@ -77,6 +77,22 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(413)
     def too_large(exc: Exception):
         return render_template("errors/error.html", message=_("Tệp tải lên quá lớn."), code=413), 413
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: Exception):
+        """The database went away: nothing was saved (the transaction is rolled back); show what was typed."""
+        from flask import current_app, request
+
+        current_app.logger.error("database unavailable: %s", exc)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; the pool will replace it
+            db.session.remove()
+        typed = [(key, value) for key, value in request.form.items(multi=True)
+                 if key not in ("csrf_token", "version", "go") and value.strip()] if request.method == "POST" else []
+        msg = _("Không kết nối được cơ sở dữ liệu nên dữ liệu CHƯA được lưu. Nội dung bạn vừa nhập ở bên dưới; "
+                "hãy sao chép lại, chờ một lát rồi thử lại.")
+        return render_template("errors/error.html", message=msg, code=503, typed=typed), 503
 
     @app.errorhandler(429)
     def too_many(exc: Exception):

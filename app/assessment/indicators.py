@@ -69,9 +69,11 @@ class IndicatorType:
         return COMPARISONS[threshold.op](value, threshold.value)
 
     def to_raw(self, value: Any) -> str:
-        """Render a stored value back into the text a form shows."""
+        """Render a stored value back into the text a form shows (Vietnamese decimal comma)."""
         if value is None:
             return ""
+        if isinstance(value, float):
+            return f"{value:g}".replace(".", ",")
         return str(value)
 
 

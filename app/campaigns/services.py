@@ -13,7 +13,7 @@ from app.assessment.criteria import CriteriaError, CriteriaSet, check_across_fil
 from app.auth.models import User
 from app.auth.services import require_admin
 from app.errors import NotFound, PermissionDenied, ValidationFailed
-from app.text import nfc
+from app.text import fold, nfc, vn_sort_key
 from app.units.models import Unit
 
 from .models import Campaign, CriteriaVersion
@@ -149,8 +149,12 @@ def campaigns_for(session: Session, actor: User) -> list[Campaign]:
     return [c for c in rows if can_see_campaign(actor, c)]
 
 
-def units_in_scope(session: Session, campaign: Campaign) -> list[Unit]:
+def units_in_scope(session: Session, campaign: Campaign, search: str = "") -> list[Unit]:
+    """Units a campaign covers, in Vietnamese alphabetical order; `search` ignores tones and NFC/NFD."""
     query = sa.select(Unit).where(
-        sa.or_(Unit.unit_type.in_(campaign.scope_unit_types or ["-"]), Unit.id.in_([u.id for u in campaign.units] or [-1]))
-    ).order_by(Unit.unit_type, Unit.name)
-    return list(session.scalars(query))
+        sa.or_(Unit.unit_type.in_(campaign.scope_unit_types or ["-"]), Unit.id.in_([u.id for u in campaign.units] or [-1])))
+    units = list(session.scalars(query))
+    if search:
+        needle = fold(search)
+        units = [u for u in units if needle in fold(u.name)]
+    return sorted(units, key=lambda u: (u.unit_type, vn_sort_key(u.name)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -54,6 +54,7 @@ def detail(campaign_id: int):
     campaign = services.get_campaign(db.session, current_user, campaign_id)
     if current_user.role == "official":
         return redirect(url_for("submissions.overview", campaign_id=campaign.id, unit_id=current_user.unit_id))
-    units = services.units_in_scope(db.session, campaign)
+    query = (request.args.get("q") or "").strip()[:100]
+    units = services.units_in_scope(db.session, campaign, search=query)
     subs = {s.unit_id: s for s in db.session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign.id))}
-    return render_template("campaigns/detail.html", campaign=campaign, units=units, subs=subs)
+    return render_template("campaigns/detail.html", campaign=campaign, units=units, subs=subs, q=query)

@@ -58,6 +58,16 @@ def create_certificates_job(session: Session, actor: User, decision_id: int) -> 
     return job
 
 
+def retry_job(session: Session, actor: User, job_id: int) -> ExportJob:
+    """Queue a failed job again (its owner or an admin)."""
+    job = get_job(session, actor, job_id)
+    if job.status != "failed":
+        raise ValidationFailed(_("Chỉ chạy lại được yêu cầu đã lỗi."))
+    job.status, job.progress, job.error, job.finished_at = "queued", 0, "", None
+    session.flush()
+    return job
+
+
 def get_job(session: Session, actor: User, job_id: int) -> ExportJob:
     job = session.get(ExportJob, job_id)
     if job is None:

@@ -90,7 +90,22 @@ def export():
 @login_required
 def export_status(job_id: int):
     job = jobs.get_job(db.session, current_user, job_id)
-    return render_template("reports/job.html", job=job)
+    return render_template("reports/job.html", job=job, form=ExportForm())
+
+
+@bp.route("/exports/<int:job_id>/retry", methods=["POST"])
+@login_required
+def export_retry(job_id: int):
+    if not ExportForm().validate_on_submit():
+        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+    try:
+        jobs.retry_job(db.session, current_user, job_id)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return render_template("errors/error.html", message=exc.message, code=409), 409
+    jobs.dispatch(current_app._get_current_object(), job_id)
+    return redirect(url_for(".export_status", job_id=job_id))
 
 
 @bp.route("/exports/<int:job_id>/download")

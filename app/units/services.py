@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
-from app.text import nfc
+from app.text import nfc, vn_sort_key
 
 from .models import UNIT_TYPES, Unit
 
@@ -73,7 +73,7 @@ def count_by_type(session: Session) -> dict[str, int]:
 
 
 def unit_choices(session: Session) -> list[tuple[int, str]]:
-    units = session.scalars(sa.select(Unit).order_by(Unit.unit_type, Unit.name))
+    units = sorted(session.scalars(sa.select(Unit)), key=lambda u: (u.unit_type, vn_sort_key(u.name)))
     return [(u.id, f"{u.name} ({u.type_label})") for u in units]
 
 

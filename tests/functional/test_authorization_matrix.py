@@ -64,6 +64,7 @@ MATRIX = {
     ("reports.section_csv", "GET"): ("/reports/ranking.csv?set_code=CQTT", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("reports.export", "POST"): ("/reports/exports", expect(rev_in="any", viewer="any", admin="any")),
     ("reports.export_status", "GET"): ("/reports/exports/{job}", expect(viewer="ok", admin="ok")),
+    ("reports.export_retry", "POST"): ("/reports/exports/{job}/retry", expect(viewer="any", admin="any")),
     ("reports.export_download", "GET"): ("/reports/exports/{job}/download", expect(viewer="ok", admin="ok")),
     ("reports.unit_card", "GET"): ("/reports/units/{unit_a}", expect(off_a="ok", rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("review.queue", "GET"): ("/review/", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),

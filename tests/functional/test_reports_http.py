@@ -134,3 +134,19 @@ def test_procrastinate_worker_runs_the_export(client, data, app):
         assert client.get(response.location + "/download").status_code == 200
     finally:
         app.config["JOBS_BACKEND"] = "sync"
+
+
+def test_failed_export_can_be_retried(client, data, monkeypatch):
+    from app.reports import exports
+
+    real = exports.to_xlsx
+    monkeypatch.setattr(exports, "to_xlsx", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("hết bộ nhớ")))
+    client.login("xem")
+    response = client.post_form("/reports/exports", {"fmt": "xlsx", "set_code": "CQTT"}, token_from="/reports/plan")
+    status_url = response.location
+    assert "Chạy lại" in client.get(status_url).get_data(as_text=True)
+    monkeypatch.setattr(exports, "to_xlsx", real)
+    retry = client.post_form(status_url + "/retry", {}, token_from=status_url)
+    assert retry.status_code == 302
+    assert "Đã xong." in client.get(status_url).get_data(as_text=True)
+    assert client.post_form(status_url + "/retry", {}, token_from=status_url).status_code == 409
