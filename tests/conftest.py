@@ -20,6 +20,21 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--no-browser", action="store_true", default=False,
+                     help="skip the real-browser (Chromium) tests locally; CI never skips them")
+
+
+def pytest_collection_modifyitems(config, items):
+    import os
+
+    if config.getoption("--no-browser") and not os.environ.get("CI"):
+        skip = pytest.mark.skip(reason="--no-browser given")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip)
+
+
 def _reset_schema() -> None:
     db.session.remove()
     with db.engine.begin() as conn:
