@@ -44,6 +44,7 @@ test: translations
 ## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, then certificates.
 bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py
+	scripts/with-postgres.sh $(BIN)/python bench/web.py
 	$(BIN)/python bench/certificates.py
 
 ## Production-style server: gunicorn with gunicorn.conf.py (workers from the CPU count, timeouts, access log).

@@ -1,0 +1,203 @@
+"""Benchmarks under gunicorn (same settings for both servers), against a floor measured in the same run:
+
+1. throughput of saving a questionnaire group through the app vs a bare Flask endpoint doing one
+   equivalent INSERT (goal: the app reaches ≥ 50 % of the floor's requests per second);
+2. the largest worker RSS after 1,000 mixed requests (goal ≤ 150 MB);
+3. the questionnaire page's weight with every asset it loads, and any external request (goal ≤ 150 KB, none).
+
+Needs PG_URL (run through `make bench`, which starts a throwaway PostgreSQL). Not a test.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_URL = os.environ["PG_URL"]
+SAVES = int(os.environ.get("BENCH_SAVES", "400"))
+CLIENTS = 4
+PASSWORD = "bench-password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare() -> tuple[int, int]:
+    """Migrate, load criteria and units, one official and the CQTT campaign; return (campaign id, unit id)."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.auth.services import HashCost, create_user
+    from app.campaigns.services import create_campaign, latest_versions, load_criteria, validate_paths
+    from app.config import Config
+    from app.extensions import db
+    from app.units.services import find_by_name, load_official_units
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+
+    app = create_app(BenchConfig)
+    with app.app_context():
+        upgrade()
+        load_criteria(db.session, validate_paths([app.config["CRITERIA_DIR"]])[0])
+        load_official_units(db.session)
+        unit = find_by_name(db.session, "Phường Hồng Bàng")
+        create_user(db.session, None, username="bench.official", password=PASSWORD, role="official", unit_id=unit.id,
+                    cost=HashCost(1, 1024), system=True)
+        version = {v.code: v for v in latest_versions(db.session)}["CQTT"]
+        campaign = create_campaign(db.session, None, name="CQTT bench", criteria_version_id=version.id, year=2026,
+                                   opens_on=dt.date(2020, 1, 1), closes_on=dt.date(2099, 12, 31), scope_unit_types=["phuong"], system=True)
+        db.session.execute(sa.text("CREATE TABLE bench_bare (id serial PRIMARY KEY, submission_id int, indicator_code text, value json, "
+                                   "explanation text)"))
+        db.session.commit()
+        return campaign.id, unit.id
+
+
+def start(app_spec: str, port: int, env: dict) -> subprocess.Popen:
+    command = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+               "--access-logfile", "/dev/null", "--chdir", str(ROOT), app_spec]
+    proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{app_spec} did not start")
+
+
+def client(base: str):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    opener.open(base + "/login", urllib.parse.urlencode({"csrf_token": token, "username": "bench.official", "password": PASSWORD}).encode())
+    return opener
+
+
+def run_parallel(fn, total: int) -> float:
+    """Run fn(i) total times over CLIENTS threads; return requests per second."""
+    counter = iter(range(total))
+    lock = threading.Lock()
+
+    def work():
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            fn(i)
+
+    threads = [threading.Thread(target=work) for _ in range(CLIENTS)]
+    start_time = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return total / (time.perf_counter() - start_time)
+
+
+def worker_rss_mb(master: subprocess.Popen) -> float:
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master.pid)], capture_output=True, text=True).stdout.split()  # noqa: S603,S607
+    best = 0
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        best = max(best, int(re.search(r"VmRSS:\s+(\d+)", status).group(1)))
+    return best / 1024
+
+
+def page_weight(base: str, opener, path: str) -> tuple[int, list[str], list[str]]:
+    html = opener.open(base + path).read()
+    total = len(html)
+    text = html.decode()
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', text)
+    external = re.findall(r'(?:href|src)="(https?://[^"]+)"', text)
+    seen = set()
+    for asset in assets:
+        if asset in seen:
+            continue
+        seen.add(asset)
+        body = opener.open(base + asset).read()
+        total += len(body)
+        if asset.endswith(".css"):
+            for font in re.findall(r'url\("?([^")]+)"?\)', body.decode()):
+                url = urllib.parse.urljoin(asset, font)
+                if url.startswith("http"):
+                    external.append(url)
+                elif url not in seen:
+                    seen.add(url)
+                    total += len(opener.open(base + url).read())
+    return total, sorted(seen), external
+
+
+def main() -> None:
+    campaign_id, unit_id = prepare()
+    env = {"DATABASE_URL": PG_URL, "SECRET_KEY": "bench-" + "x" * 40, "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "")}
+    env = {k: v for k, v in env.items() if v}
+    app_port, bare_port = free_port(), free_port()
+    app_proc = start("wsgi:app", app_port, env)
+    bare_proc = start("bench.bare_app:app", bare_port, env)
+    try:
+        base = f"http://127.0.0.1:{app_port}"
+        group_path = f"/assessments/{campaign_id}/{unit_id}/groups/G1"
+        openers = [client(base) for _ in range(CLIENTS)]
+        tokens = [re.search(r'name="csrf_token"[^>]*value="([^"]+)"', o.open(base + group_path).read().decode()).group(1) for o in openers]
+
+        def save(i: int) -> None:
+            k = i % CLIENTS
+            data = {"csrf_token": tokens[k], "version": "", "go": "stay", "ind_G1_1": "yes", "ind_G1_2": str(3 + i % 5),
+                    "ind_G1_3": "100", "ind_G1_4": "yes", "ind_G1_1_explanation": f"lần lưu {i}"}
+            openers[k].open(base + group_path, urllib.parse.urlencode(data).encode()).read()
+
+        def bare(i: int) -> None:
+            urllib.request.urlopen(f"http://127.0.0.1:{bare_port}/save",  # noqa: S310 - loopback bench server
+                                   urllib.parse.urlencode({"code": "G1.1", "value": "yes", "e": f"lần lưu {i}"}).encode()).read()
+
+        run_parallel(save, 20)
+        run_parallel(bare, 20)
+        app_rps = run_parallel(save, SAVES)
+        bare_rps = run_parallel(bare, SAVES)
+        share = 100 * app_rps / bare_rps
+        print(f"cores={os.cpu_count()}; gunicorn.conf.py for both; {CLIENTS} concurrent clients, {SAVES} requests each")
+        print(f"save a questionnaire group (redirect included): app {app_rps:.0f} req/s, bare INSERT endpoint {bare_rps:.0f} req/s "
+              f"→ {share:.0f}% of the floor (goal ≥ 50%: {'met' if share >= 50 else 'MISSED'})")
+
+        paths = [group_path, f"/assessments/{campaign_id}/{unit_id}/", "/assessments/", "/notifications/", group_path]
+
+        def mixed(i: int) -> None:
+            if i % 5 == 4:
+                save(i)
+            else:
+                openers[i % CLIENTS].open(base + paths[i % len(paths)]).read()
+
+        run_parallel(mixed, 1000)
+        rss = worker_rss_mb(app_proc)
+        print(f"largest worker RSS after 1,000 mixed requests: {rss:.0f} MB (goal ≤ 150 MB: {'met' if rss <= 150 else 'MISSED'})")
+        total, assets, external = page_weight(base, openers[0], group_path)
+        print(f"questionnaire page with all assets: {total / 1024:.0f} KB ({len(assets)} assets), external requests: {len(external)} "
+              f"(goal ≤ 150 KB and none: {'met' if total <= 150 * 1024 and not external else 'MISSED'})")
+    finally:
+        for proc in (app_proc, bare_proc):
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
