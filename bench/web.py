@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -36,8 +37,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare() -> tuple[int, int]:
-    """Migrate, load criteria and units, one official and the CQTT campaign; return (campaign id, unit id)."""
+WARDS = ["Phường Hồng Bàng", "Phường Lê Chân", "Phường Ngô Quyền", "Phường Kiến An"]
+
+
+def prepare() -> tuple[int, list[int]]:
+    """Migrate, load criteria and units, one official per client (own ward) and the CQTT campaign."""
     import datetime as dt
 
     import sqlalchemy as sa
@@ -58,16 +62,17 @@ def prepare() -> tuple[int, int]:
         upgrade()
         load_criteria(db.session, validate_paths([app.config["CRITERIA_DIR"]])[0])
         load_official_units(db.session)
-        unit = find_by_name(db.session, "Phường Hồng Bàng")
-        create_user(db.session, None, username="bench.official", password=PASSWORD, role="official", unit_id=unit.id,
-                    cost=HashCost(1, 1024), system=True)
+        units = [find_by_name(db.session, name) for name in WARDS[:CLIENTS]]
+        for n, unit in enumerate(units):
+            create_user(db.session, None, username=f"bench.official{n}", password=PASSWORD, role="official", unit_id=unit.id,
+                        cost=HashCost(1, 1024), system=True)
         version = {v.code: v for v in latest_versions(db.session)}["CQTT"]
         campaign = create_campaign(db.session, None, name="CQTT bench", criteria_version_id=version.id, year=2026,
                                    opens_on=dt.date(2020, 1, 1), closes_on=dt.date(2099, 12, 31), scope_unit_types=["phuong"], system=True)
         db.session.execute(sa.text("CREATE TABLE bench_bare (id serial PRIMARY KEY, submission_id int, indicator_code text, value json, "
                                    "explanation text)"))
         db.session.commit()
-        return campaign.id, unit.id
+        return campaign.id, [u.id for u in units]
 
 
 def start(app_spec: str, port: int, env: dict) -> subprocess.Popen:
@@ -83,29 +88,37 @@ def start(app_spec: str, port: int, env: dict) -> subprocess.Popen:
     raise RuntimeError(f"{app_spec} did not start")
 
 
-def client(base: str):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A save answers 302 (POST/redirect/GET); the bench times the save, not the page it redirects to."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def client(base: str, username: str, follow: bool = True):
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    handlers = [urllib.request.HTTPCookieProcessor(jar)] + ([] if follow else [NoRedirect()])
+    opener = urllib.request.build_opener(*handlers)
     html = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    opener.open(base + "/login", urllib.parse.urlencode({"csrf_token": token, "username": "bench.official", "password": PASSWORD}).encode())
+    opener.open(base + "/login", urllib.parse.urlencode({"csrf_token": token, "username": username, "password": PASSWORD}).encode())
     return opener
 
 
 def run_parallel(fn, total: int) -> float:
-    """Run fn(i) total times over CLIENTS threads; return requests per second."""
+    """Run fn(i, thread) total times over CLIENTS threads (each thread is one user); return requests per second."""
     counter = iter(range(total))
     lock = threading.Lock()
 
-    def work():
+    def work(t: int):
         while True:
             with lock:
                 i = next(counter, None)
             if i is None:
                 return
-            fn(i)
+            fn(i, t)
 
-    threads = [threading.Thread(target=work) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(CLIENTS)]
     start_time = time.perf_counter()
     for t in threads:
         t.start()
@@ -148,7 +161,7 @@ def page_weight(base: str, opener, path: str) -> tuple[int, list[str], list[str]
 
 
 def main() -> None:
-    campaign_id, unit_id = prepare()
+    campaign_id, unit_ids = prepare()
     env = {"DATABASE_URL": PG_URL, "SECRET_KEY": "bench-" + "x" * 40, "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "")}
     env = {k: v for k, v in env.items() if v}
     app_port, bare_port = free_port(), free_port()
@@ -156,17 +169,27 @@ def main() -> None:
     bare_proc = start("bench.bare_app:app", bare_port, env)
     try:
         base = f"http://127.0.0.1:{app_port}"
-        group_path = f"/assessments/{campaign_id}/{unit_id}/groups/G1"
-        openers = [client(base) for _ in range(CLIENTS)]
-        tokens = [re.search(r'name="csrf_token"[^>]*value="([^"]+)"', o.open(base + group_path).read().decode()).group(1) for o in openers]
+        group_paths = [f"/assessments/{campaign_id}/{u}/groups/G1" for u in unit_ids]
+        openers = [client(base, f"bench.official{t}") for t in range(CLIENTS)]
+        tokens = [re.search(r'name="csrf_token"[^>]*value="([^"]+)"', o.open(base + p).read().decode()).group(1)
+                  for o, p in zip(openers, group_paths, strict=True)]
 
-        def save(i: int) -> None:
-            k = i % CLIENTS
-            data = {"csrf_token": tokens[k], "version": "", "go": "stay", "ind_G1_1": "yes", "ind_G1_2": str(3 + i % 5),
+        savers = []
+        for _t, opener in enumerate(openers):  # same session cookies, but without following the redirect
+            saver = urllib.request.build_opener(*[h for h in opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor)],
+                                                NoRedirect())
+            savers.append(saver)
+
+        def save(i: int, t: int) -> None:
+            data = {"csrf_token": tokens[t], "version": "", "go": "stay", "ind_G1_1": "yes", "ind_G1_2": str(3 + i % 5),
                     "ind_G1_3": "100", "ind_G1_4": "yes", "ind_G1_1_explanation": f"lần lưu {i}"}
-            openers[k].open(base + group_path, urllib.parse.urlencode(data).encode()).read()
+            try:
+                savers[t].open(base + group_paths[t], urllib.parse.urlencode(data).encode()).read()
+            except urllib.error.HTTPError as exc:
+                if exc.code != 302:
+                    raise
 
-        def bare(i: int) -> None:
+        def bare(i: int, t: int) -> None:
             urllib.request.urlopen(f"http://127.0.0.1:{bare_port}/save",  # noqa: S310 - loopback bench server
                                    urllib.parse.urlencode({"code": "G1.1", "value": "yes", "e": f"lần lưu {i}"}).encode()).read()
 
@@ -176,21 +199,21 @@ def main() -> None:
         bare_rps = run_parallel(bare, SAVES)
         share = 100 * app_rps / bare_rps
         print(f"cores={os.cpu_count()}; gunicorn.conf.py for both; {CLIENTS} concurrent clients, {SAVES} requests each")
-        print(f"save a questionnaire group (redirect included): app {app_rps:.0f} req/s, bare INSERT endpoint {bare_rps:.0f} req/s "
+        print(f"save a questionnaire group (POST → 302): app {app_rps:.0f} req/s, bare INSERT endpoint {bare_rps:.0f} req/s "
               f"→ {share:.0f}% of the floor (goal ≥ 50%: {'met' if share >= 50 else 'MISSED'})")
 
-        paths = [group_path, f"/assessments/{campaign_id}/{unit_id}/", "/assessments/", "/notifications/", group_path]
-
-        def mixed(i: int) -> None:
+        def mixed(i: int, t: int) -> None:
+            paths = [group_paths[t], f"/assessments/{campaign_id}/{unit_ids[t]}/", "/assessments/", "/notifications/",
+                     f"/assessments/{campaign_id}/{unit_ids[t]}/groups/G2"]
             if i % 5 == 4:
-                save(i)
+                save(i, t)
             else:
-                openers[i % CLIENTS].open(base + paths[i % len(paths)]).read()
+                openers[t].open(base + paths[i % len(paths)]).read()
 
         run_parallel(mixed, 1000)
         rss = worker_rss_mb(app_proc)
         print(f"largest worker RSS after 1,000 mixed requests: {rss:.0f} MB (goal ≤ 150 MB: {'met' if rss <= 150 else 'MISSED'})")
-        total, assets, external = page_weight(base, openers[0], group_path)
+        total, assets, external = page_weight(base, openers[0], group_paths[0])
         print(f"questionnaire page with all assets: {total / 1024:.0f} KB ({len(assets)} assets), external requests: {len(external)} "
               f"(goal ≤ 150 KB and none: {'met' if total <= 150 * 1024 and not external else 'MISSED'})")
     finally:

@@ -153,13 +153,14 @@ def _check_version(ctx: Context, expected_version: int | None) -> None:
 def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, group_code: str, *,
                values: dict[str, str], explanations: dict[str, str], files: dict[str, list[Upload]],
                remove_evidence: Iterable[int] = (), expected_version: int | None,
-               upload_dir: str, max_bytes: int, today: dt.date | None = None) -> SaveOutcome:
+               upload_dir: str, max_bytes: int, today: dt.date | None = None, ctx: Context | None = None) -> SaveOutcome:
     """Save one group's answers as a draft.
 
     Every valid input is saved; an invalid value or file is not, and its message is returned so
     the page can show it beside the user's text (which the page keeps). Nothing valid is lost.
     """
-    ctx = open_context(session, actor, campaign_id, unit_id, today)
+    if ctx is None or ctx.campaign.id != campaign_id or ctx.unit.id != unit_id:
+        ctx = open_context(session, actor, campaign_id, unit_id, today)  # the caller's context is reused when given
     _require_edit(ctx)
     group = ctx.criteria.group(group_code)
     if group is None:

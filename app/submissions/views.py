@@ -73,7 +73,7 @@ def group(campaign_id: int, unit_id: int, group_code: str):
             explanations={i.field_name: request.form.get(i.field_name + "_explanation") for i in grp.indicators},
             files=files, remove_evidence=[v for v in request.form.getlist("remove_evidence") if v.isdigit()],
             expected_version=_int_or_none(form.version.data),
-            upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"],
+            upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"], ctx=ctx,
         )
     except Conflict as exc:
         db.session.rollback()
