@@ -112,3 +112,16 @@ def test_hostile_office_files_are_refused(client, world, payload):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "bị hỏng hoặc có cấu trúc không an toàn" in html or "chỉ nhận minh chứng loại" in html
+
+
+def test_xss_probe_in_a_campaign_name_is_plain_text_in_the_pdf_report(client, world):
+    from pypdf import PdfReader
+
+    client.login("quantri")
+    probe = XSS[0]
+    client.post_form("/campaigns/new", {"name": probe, "criteria_version_id": str(world["campaign"].criteria_version_id), "year": "2027",
+                                        "opens_on": "01/01/2027", "closes_on": "31/12/2027", "scope_unit_types": ["phuong"]})
+    response = client.post_form("/reports/exports", {"fmt": "pdf", "set_code": "CQTT"}, token_from="/reports/plan")
+    pdf = client.get(response.location + "/download").data
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    assert probe in text  # shown literally as text, never interpreted
