@@ -22,14 +22,18 @@ login() {  # $1 user → cookie file
 }
 OFFICIAL=$(login canbo.hongbang)
 ADMIN=$(login admin)
+# Refuse to scan anonymously: the sessions must really be logged in.
+curl -s -o /dev/null -w '%{http_code}' -b "$ADMIN" "$BASE/admin/audit/" | grep -q 200 || { echo "admin login failed"; exit 1; }
+curl -s -o /dev/null -w '%{http_code}' -b "$OFFICIAL" "$BASE/assessments/" | grep -q 200 || { echo "official login failed"; exit 1; }
 CAMPAIGN=$(curl -s -b "$OFFICIAL" "$BASE/assessments/" | grep -o '/assessments/[0-9]*/[0-9]*/' | head -1)
 
 run() {  # $1 label, rest: sqlmap arguments
   local label=$1; shift
   echo "== $label"
-  timeout 240 sqlmap --batch --level=2 --risk=1 --timeout=5 --retries=0 --threads=2 --smart --disable-coloring \
+  timeout 150 sqlmap --batch --level=2 --risk=1 --timeout=5 --retries=0 --disable-coloring --ignore-code=404 \
     --output-dir="$OUT/sqlmap" "$@" >"$OUT/$label.log" 2>&1 || true
-  grep -E "is vulnerable|might be injectable|do not appear to be injectable|no parameter|all tested" "$OUT/$label.log" | sort -u | sed 's/^/   /' || echo "   (see $OUT/$label.log)"
+  grep -E "is vulnerable|appears to be .*injectable|do not appear to be injectable|CRITICAL" "$OUT/$label.log" \
+    | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/^\[[0-9:]*\] //' | sort -u | sed 's/^/   /' || echo "   (see $OUT/$label.log)"
 }
 
 run login -u "$BASE/login" --data "username=a&password=b&csrf_token=x" --csrf-token=csrf_token --csrf-url="$BASE/login" -p username,password
