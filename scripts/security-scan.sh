@@ -30,9 +30,9 @@ CAMPAIGN=$(curl -s -b "$OFFICIAL" "$BASE/assessments/" | grep -o '/assessments/[
 run() {  # $1 label, rest: sqlmap arguments
   local label=$1; shift
   echo "== $label"
-  timeout 150 sqlmap --batch --level=2 --risk=1 --timeout=5 --retries=0 --disable-coloring --ignore-code=404 \
+  timeout 150 sqlmap --batch --level=2 --risk=1 --timeout=5 --retries=0 --disable-coloring --ignore-code=401,404 \
     --output-dir="$OUT/sqlmap" "$@" >"$OUT/$label.log" 2>&1 || true
-  grep -E "is vulnerable|appears to be .*injectable|do not appear to be injectable|CRITICAL" "$OUT/$label.log" \
+  grep -E "is vulnerable|appears to be .*injectable|false positive|do not appear to be injectable|CRITICAL" "$OUT/$label.log" \
     | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/^\[[0-9:]*\] //' | sort -u | sed 's/^/   /' || echo "   (see $OUT/$label.log)"
 }
 
