@@ -39,15 +39,21 @@ def index():
     return redirect(url_for(".section", name="plan"))
 
 
-@bp.route("/<name>")
-@login_required
-def section(name: str):
+def _load_section(name: str, paged: bool):
+    """Check the section and the reader, parse the filter, compute the data (paged on screen only)."""
     if name not in SECTIONS:
         abort(404)
     require_reports(current_user)
     form, flt, sort = _filter()
     page = request.args.get("page", "1")
-    data = section_data(db.session, current_user, name, flt, today_local(), sort, int(page) if page.isdigit() else 1)
+    page_number = (int(page) if page.isdigit() else 1) if paged else None
+    return form, flt, sort, section_data(db.session, current_user, name, flt, today_local(), sort, page_number)
+
+
+@bp.route("/<name>")
+@login_required
+def section(name: str):
+    form, flt, sort, data = _load_section(name, paged=True)
     return render_template("reports/section.html", name=name, data=data, form=form, flt=flt, sort=sort, titles=SECTIONS,
                            export_form=ExportForm(set_code=flt.set_code, year=flt.year or "", unit_type=flt.unit_type),
                            recent_jobs=jobs.jobs_of(db.session, current_user, 5))
@@ -56,11 +62,8 @@ def section(name: str):
 @bp.route("/<name>.csv")
 @login_required
 def section_csv(name: str):
-    if name not in SECTIONS:
-        abort(404)
-    require_reports(current_user)
-    _form, flt, sort = _filter()
-    tables = section_tables(name, section_data(db.session, current_user, name, flt, today_local(), sort))
+    _form, flt, _sort, data = _load_section(name, paged=False)
+    tables = section_tables(name, data)
     index = request.args.get("table", "0")
     title, headers, rows = tables[int(index) if index.isdigit() and int(index) < len(tables) else 0]
     return Response(exports.to_csv(headers, rows), mimetype="text/csv; charset=utf-8",
