@@ -98,6 +98,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         return user if user is not None and user.is_enabled else None
 
     from .audit.views import bp as audit_bp
+    from .auth.cli import bp as users_cli
     from .auth.views import bp as auth_bp
     from .campaigns.cli import bp as criteria_cli
     from .campaigns.views import bp as campaigns_bp
@@ -115,7 +116,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .units.cli import bp as units_cli
 
     for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, certificates_bp, verify_bp, audit_bp, notifications_bp,
-               criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli):
+               criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli, users_cli):
         app.register_blueprint(bp)
     app.cli.add_command(worker)
     from .backup import backup_command, restore_command

@@ -85,3 +85,14 @@ def test_gunicorn_config_loads():
 
     config = runpy.run_path(str(__import__("pathlib").Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
     assert config["workers"] >= 3 and config["timeout"] >= 30 and config["accesslog"] == "-"
+
+
+def test_create_first_admin_from_the_command_line(app, runner):
+    from app.auth.models import User
+
+    result = runner.invoke(args=["users", "create-admin", "quantri.moi", "--full-name", "Quản trị viên"], input="mat-khau-rat-dai\nmat-khau-rat-dai\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "quantri.moi"))
+    assert user.role == "admin" and user.password_hash.startswith("$argon2")
+    again = runner.invoke(args=["users", "create-admin", "quantri.moi"], input="ngan\nngan\n")
+    assert again.exit_code != 0 and "Tên đăng nhập này đã được dùng." in again.output
