@@ -17,7 +17,7 @@ from app.audit.services import record
 from app.auth.models import User
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.review.models import RecognitionDecision
-from app.review.services import can_read, can_review
+from app.review.services import can_read, can_review, get_decision
 from app.submissions.models import Submission
 from app.text import nfc
 
@@ -97,9 +97,7 @@ def _issue_one(session: Session, actor: User, submission: Submission, decision: 
 
 
 def _decision_for(session: Session, actor: User, decision_id: int) -> RecognitionDecision:
-    decision = session.get(RecognitionDecision, decision_id)
-    if decision is None:
-        raise NotFound(_("Không tìm thấy quyết định."))
+    decision = get_decision(session, actor, decision_id)
     if not can_review(actor, decision.campaign):
         raise PermissionDenied(_("Bạn không có quyền cấp giấy chứng nhận cho bộ tiêu chí này."))
     return decision
@@ -132,11 +130,7 @@ def get_certificate(session: Session, actor: User, cert_id: int) -> Certificate:
 
 
 def certificates_of_decision(session: Session, actor: User, decision_id: int) -> list[Certificate]:
-    decision = session.get(RecognitionDecision, decision_id)
-    if decision is None:
-        raise NotFound(_("Không tìm thấy quyết định."))
-    if not can_read(actor, decision.campaign):
-        raise PermissionDenied(_("Bạn không có quyền xem quyết định này."))
+    get_decision(session, actor, decision_id)
     return list(session.scalars(sa.select(Certificate).where(Certificate.decision_id == decision_id).order_by(Certificate.seq)))
 
 
