@@ -177,10 +177,20 @@ def verify(session: Session, code: str) -> Certificate | None:
     return session.scalar(sa.select(Certificate).where(Certificate.verify_code == code))
 
 
-def zip_for_decision(session: Session, actor: User, decision_id: int, progress=None) -> tuple[bytes, str]:
-    certs = certificates_of_decision(session, actor, decision_id)
-    if not certs:
-        raise ValidationFailed(_("Quyết định này chưa có giấy chứng nhận nào."))
+def certificates_of_campaign(session: Session, actor: User, campaign_id: int) -> list[Certificate]:
+    """Every certificate issued under the campaign's decisions (readers of the set)."""
+    from app.campaigns.models import Campaign
+
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(_("Không tìm thấy đợt đánh giá."))
+    if not can_read(actor, campaign):
+        raise PermissionDenied(_("Bạn không có quyền xem đợt đánh giá này."))
+    return list(session.scalars(sa.select(Certificate).join(RecognitionDecision, RecognitionDecision.id == Certificate.decision_id)
+                                .where(RecognitionDecision.campaign_id == campaign_id).order_by(Certificate.seq)))
+
+
+def _zip(certs: list[Certificate], progress=None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for n, cert in enumerate(certs, start=1):
@@ -188,5 +198,18 @@ def zip_for_decision(session: Session, actor: User, decision_id: int, progress=N
             archive.writestr(f"{safe}.pdf", pdf_path(cert).read_bytes())
             if progress:
                 progress(int(100 * n / len(certs)))
-    decision = certs[0].decision
-    return buffer.getvalue(), f"giay-chung-nhan-{decision.number.replace('/', '-')}.zip"
+    return buffer.getvalue()
+
+
+def zip_for_decision(session: Session, actor: User, decision_id: int, progress=None) -> tuple[bytes, str]:
+    certs = certificates_of_decision(session, actor, decision_id)
+    if not certs:
+        raise ValidationFailed(_("Quyết định này chưa có giấy chứng nhận nào."))
+    return _zip(certs, progress), f"giay-chung-nhan-{certs[0].decision.number.replace('/', '-')}.zip"
+
+
+def zip_for_campaign(session: Session, actor: User, campaign_id: int, progress=None) -> tuple[bytes, str]:
+    certs = certificates_of_campaign(session, actor, campaign_id)
+    if not certs:
+        raise ValidationFailed(_("Đợt đánh giá này chưa có giấy chứng nhận nào."))
+    return _zip(certs, progress), f"giay-chung-nhan-dot-{campaign_id}.zip"

@@ -46,8 +46,25 @@ def issue(decision_id: int):
 def batch_zip(decision_id: int):
     if not FlaskForm().validate_on_submit():
         return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
-    job = jobs.create_certificates_job(db.session, current_user, decision_id)
-    db.session.commit()
+    return _start_zip(decision_id=decision_id)
+
+
+@bp.route("/campaigns/<int:campaign_id>/zip", methods=["POST"])
+@login_required
+def campaign_zip(campaign_id: int):
+    if not FlaskForm().validate_on_submit():
+        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+    return _start_zip(campaign_id=campaign_id)
+
+
+def _start_zip(**target):
+    try:
+        job = jobs.create_certificates_job(db.session, current_user, **target)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("review.decisions"))
     jobs.dispatch(current_app._get_current_object(), job.id)
     return redirect(url_for("reports.export_status", job_id=job.id))
 

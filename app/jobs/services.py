@@ -46,13 +46,17 @@ def create_report_job(session: Session, actor: User, fmt: str, flt_params: dict,
     return job
 
 
-def create_certificates_job(session: Session, actor: User, decision_id: int) -> ExportJob:
-    """A ZIP of every certificate of a decision (access is checked now and again when the job runs)."""
-    from app.certificates.services import certificates_of_decision
+def create_certificates_job(session: Session, actor: User, decision_id: int | None = None, campaign_id: int | None = None) -> ExportJob:
+    """A ZIP of every certificate of a decision or of a campaign (access checked now and again when the job runs)."""
+    from app.certificates.services import certificates_of_campaign, certificates_of_decision
 
-    if not certificates_of_decision(session, actor, decision_id):
-        raise ValidationFailed(_("Quyết định này chưa có giấy chứng nhận nào."))
-    job = ExportJob(user_id=actor.id, kind="certificates", fmt="zip", params={"decision_id": decision_id})
+    if decision_id is not None:
+        found, params = certificates_of_decision(session, actor, decision_id), {"decision_id": decision_id}
+    else:
+        found, params = certificates_of_campaign(session, actor, campaign_id), {"campaign_id": campaign_id}
+    if not found:
+        raise ValidationFailed(_("Chưa có giấy chứng nhận nào để tải."))
+    job = ExportJob(user_id=actor.id, kind="certificates", fmt="zip", params=params)
     session.add(job)
     session.flush()
     return job
@@ -114,10 +118,13 @@ def run_job(job_id: int) -> None:
             raise PermissionDenied("user disabled")
         with force_locale(actor.locale or "vi"):
             if job.kind == "certificates":
-                from app.certificates.services import zip_for_decision
+                from app.certificates.services import zip_for_campaign, zip_for_decision
 
-                data, name = zip_for_decision(session, actor, job.params["decision_id"],
-                                              progress=lambda p: _set(session, job, progress=max(5, min(95, p))))
+                report = lambda p: _set(session, job, progress=max(5, min(95, p)))  # noqa: E731
+                if "decision_id" in job.params:
+                    data, name = zip_for_decision(session, actor, job.params["decision_id"], progress=report)
+                else:
+                    data, name = zip_for_campaign(session, actor, job.params["campaign_id"], progress=report)
             else:
                 data, name = _build_report(session, actor, job)
         stored = f"{secrets.token_hex(16)}.{job.fmt}"

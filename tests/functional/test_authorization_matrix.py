@@ -49,6 +49,7 @@ MATRIX = {
     ("certificates.decision", "GET"): ("/certificates/decisions/{decision}", READERS),
     ("certificates.issue", "POST"): ("/certificates/decisions/{decision}/issue", REVIEWERS),
     ("certificates.batch_zip", "POST"): ("/certificates/decisions/{decision}/zip", expect(rev_in="any", viewer="any", admin="any")),
+    ("certificates.campaign_zip", "POST"): ("/certificates/campaigns/{campaign}/zip", expect(rev_in="any", viewer="any", admin="any")),
     ("certificates.pdf", "GET"): ("/certificates/{certificate}.pdf", UNIT_A),
     ("certificates.revoke", "POST"): ("/certificates/{certificate}/revoke", expect(admin="any")),
     ("certificates.reissue", "POST"): ("/certificates/{certificate}/reissue", expect(admin="any")),

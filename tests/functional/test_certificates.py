@@ -138,6 +138,18 @@ def test_batch_zip_job(client, data, decision):
     assert archive.read("001-2026-GCN-CQTT.pdf").startswith(b"%PDF")
 
 
+def test_batch_zip_of_a_campaign(client, data, decision):
+    issue_via_http(client, decision)
+    url = f"/campaigns/{decision.campaign_id}"
+    response = client.post_form(f"/certificates/campaigns/{decision.campaign_id}/zip", {}, token_from=url)
+    assert response.status_code == 302 and "Đã xong." in client.get(response.location).get_data(as_text=True)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(response.location + "/download").data))
+    assert archive.namelist() == ["001-2026-GCN-CQTT.pdf"]
+    client.logout()
+    client.login("canbo.a")
+    assert client.post_form(f"/certificates/campaigns/{decision.campaign_id}/zip", {}, token_from="/assessments/").status_code == 403
+
+
 def test_user_text_cannot_inject_html_or_fetch_files(app, data, decision):
     from app.certificates.pdf import render_certificate
     from app.pdf import AppStaticFetcher
