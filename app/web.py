@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, render_template
+from flask import Flask, flash, render_template, send_file
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -51,6 +51,18 @@ def render_service_errors(template: str, form: Any, exc: ValidationFailed, **con
             field.errors = list(field.errors or []) + messages
     flash(exc.message, "error")
     return render_template(template, form=form, **context), 422
+
+
+def invalid_form():
+    """The page for a POST whose form did not validate (missing or stale CSRF token)."""
+    return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+
+
+def send_attachment(path, mimetype: str, download_name: str):
+    """Serve a stored file as a download (never rendered inline), with content sniffing off."""
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=download_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:

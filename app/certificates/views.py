@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from app.errors import ValidationFailed
 from app.extensions import db, limiter
 from app.jobs import services as jobs
-from app.web import commit_after
+from app.web import commit_after, invalid_form, send_attachment
 
 from . import services
 from .forms import ReasonForm
@@ -35,7 +35,7 @@ def decision(decision_id: int):
 @commit_after
 def issue(decision_id: int):
     if not FlaskForm().validate_on_submit():
-        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+        return invalid_form()
     issued = services.issue_for_decision(db.session, current_user, decision_id)
     flash(_("Đã cấp %(n)d giấy chứng nhận.", n=len(issued)) if issued else _("Mọi đơn vị của quyết định đã có giấy chứng nhận."), "success")
     return redirect(url_for(".decision", decision_id=decision_id))
@@ -45,7 +45,7 @@ def issue(decision_id: int):
 @login_required
 def batch_zip(decision_id: int):
     if not FlaskForm().validate_on_submit():
-        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+        return invalid_form()
     return _start_zip(decision_id=decision_id)
 
 
@@ -53,7 +53,7 @@ def batch_zip(decision_id: int):
 @login_required
 def campaign_zip(campaign_id: int):
     if not FlaskForm().validate_on_submit():
-        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+        return invalid_form()
     return _start_zip(campaign_id=campaign_id)
 
 
@@ -73,17 +73,14 @@ def _start_zip(**target):
 @login_required
 def pdf(cert_id: int):
     cert = services.get_certificate(db.session, current_user, cert_id)
-    response = send_file(services.pdf_path(cert), mimetype="application/pdf", as_attachment=True,
-                         download_name=f"GCN-{cert.number.replace('/', '-')}.pdf")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_attachment(services.pdf_path(cert), "application/pdf", f"GCN-{cert.number.replace('/', '-')}.pdf")
 
 
 def _admin_action(cert_id: int, action) -> object:
     form = ReasonForm()
     cert = services.get_certificate(db.session, current_user, cert_id)
     if not form.validate_on_submit():
-        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+        return invalid_form()
     try:
         action(form.reason.data or "")
     except ValidationFailed as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,6 +11,7 @@ from app.extensions import db
 from app.jobs import services as jobs
 from app.submissions.services import today_local
 from app.units.models import UNIT_TYPES
+from app.web import invalid_form, send_attachment
 
 from . import card, exports, trend
 from .common import ReportFilter, require_reports, visible_sets, years
@@ -75,7 +76,7 @@ def section_csv(name: str):
 def export():
     form = ExportForm()
     if not form.validate_on_submit():
-        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+        return invalid_form()
     year = int(form.year.data) if (form.year.data or "").isdigit() else None
     sections = [s for s in request.form.getlist("sections") if s in SECTIONS] or list(SECTIONS)
     try:
@@ -100,7 +101,7 @@ def export_status(job_id: int):
 @login_required
 def export_retry(job_id: int):
     if not ExportForm().validate_on_submit():
-        return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+        return invalid_form()
     try:
         jobs.retry_job(db.session, current_user, job_id)
         db.session.commit()
@@ -118,9 +119,7 @@ def export_download(job_id: int):
     if job.status != "done":
         return redirect(url_for(".export_status", job_id=job_id))
     mime = {"pdf": "application/pdf", "zip": "application/zip"}.get(job.fmt, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response = send_file(jobs.result_path(job), mimetype=mime, as_attachment=True, download_name=job.download_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_attachment(jobs.result_path(job), mime, job.download_name)
 
 
 @bp.route("/units/<int:unit_id>")

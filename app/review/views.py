@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,7 +12,7 @@ from app.extensions import db
 from app.submissions import uploads
 from app.submissions.services import Upload
 from app.units.models import UNIT_TYPES
-from app.web import commit_after, render_service_errors
+from app.web import commit_after, invalid_form, render_service_errors, send_attachment
 
 from . import services
 from .forms import ApproveForm, CampaignReopenForm, DecisionForm, QueueFilterForm, RejectForm, ReopenForm, ReturnForm, build_appraisal_form
@@ -186,7 +186,7 @@ def decision_new(campaign_id: int):
     form = DecisionForm()
     if request.method == "POST":
         if not form.validate() and "csrf_token" in form.errors:
-            return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
+            return invalid_form()
         form.decided_on.errors = []  # a bad date arrives as None; the service explains it in Vietnamese
         scan = request.files.get("scan")
         try:
@@ -224,9 +224,7 @@ def decision_scan(decision_id: int):
     if not decision.scan_stored_name:
         return render_template("errors/error.html", message=_("Quyết định này không có bản quét."), code=404), 404
     path = uploads.stored_path(current_app.config["UPLOAD_DIR"], decision.scan_stored_name)
-    response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=decision.scan_original_name or "quyet-dinh.pdf")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_attachment(path, "application/pdf", decision.scan_original_name or "quyet-dinh.pdf")
 
 
 @bp.route("/campaigns/<int:campaign_id>/assignments", methods=["GET", "POST"])

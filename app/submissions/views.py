@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
-from app.web import commit_after
+from app.web import commit_after, send_attachment
 
 from . import services, uploads
 from .forms import SubmitForm, build_group_form
@@ -140,6 +140,4 @@ def result(campaign_id: int, unit_id: int):
 def evidence(evidence_id: int):
     item = services.get_evidence(db.session, current_user, evidence_id)
     path = uploads.stored_path(current_app.config["UPLOAD_DIR"], item.stored_name)
-    response = send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.original_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_attachment(path, item.content_type, item.original_name)
