@@ -208,18 +208,22 @@ class _Heartbeat(threading.Thread):
         self.interval = max(1, int(app.config["JOB_HEARTBEAT_SECONDS"]))
         self.stopping = threading.Event()
 
+    def beat(self) -> bool:
+        """Write one heartbeat; False if this run no longer holds the lease (or the job ended)."""
+        with self.app.app_context(), db.engine.begin() as conn:
+            table = ExportJob.__table__
+            return bool(conn.execute(sa.update(table).where(table.c.id == self.job_id, table.c.attempt == self.attempt,
+                                                            table.c.status == "running").values(heartbeat_at=now_utc())).rowcount)
+
     def run(self) -> None:
         """Loop until stopped or the lease is lost; database errors are logged and retried at the next beat."""
         while not self.stopping.wait(self.interval):
             try:
-                with self.app.app_context(), db.engine.begin() as conn:
-                    table = ExportJob.__table__
-                    changed = conn.execute(sa.update(table).where(table.c.id == self.job_id, table.c.attempt == self.attempt,
-                                                                  table.c.status == "running").values(heartbeat_at=now_utc())).rowcount
+                alive = self.beat()
             except Exception:  # noqa: BLE001 - a missed beat is not fatal; JOB_STALL_SECONDS allows several
                 log.warning("export job %s: heartbeat failed", self.job_id, exc_info=True)
                 continue
-            if not changed:
+            if not alive:
                 return
 
     def stop(self) -> None:
