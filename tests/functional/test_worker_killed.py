@@ -46,7 +46,7 @@ class Workers:
 
     def start(self, *args: str) -> subprocess.Popen:
         log = self.folder / f"worker-{len(self.procs) + 1}.log"
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "tests.jobs_slow_app:application", "worker", *args],  # nosec B603
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "tests.jobs_slow_app:application", "worker", *args],  # noqa: S603  # nosec B603
                                 cwd=PROJECT_ROOT, env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         self.procs.append((proc, log))
         return proc
