@@ -65,6 +65,18 @@ def is_stalled(job: ExportJob, now: dt.datetime | None = None) -> bool:
     return beat is None or beat < stall_cutoff(now)
 
 
+def waited_too_long(job: ExportJob, now: dt.datetime | None = None) -> bool:
+    """True if the job has been 'queued' for JOB_STALL_SECONDS without any run claiming it.
+
+    Happens when no `flask worker` runs, or when the web process that owned a thread-backend job restarted
+    before the thread started. Such a job may be sent again (`retry_job`); the claim keeps it to one run.
+    """
+    if job.status != "queued":
+        return False
+    since = _aware(job.heartbeat_at) or _aware(job.created_at)
+    return since is None or since < stall_cutoff(now)
+
+
 def stalled_message(locale: str | None) -> str:
     """The error stored on a job whose worker stopped, in the owner's language."""
     with force_locale(locale or "vi"):
@@ -146,17 +158,18 @@ def create_certificates_job(session: Session, actor: User, decision_id: int | No
 
 
 def retry_job(session: Session, actor: User, job_id: int, now: dt.datetime | None = None) -> bool:
-    """Queue a failed or stalled job again (its owner or an admin); flushes only.
+    """Queue a failed or stalled job again, or send again one queued too long (its owner or an admin); flushes only.
 
     Returns True if the job was queued again (the caller commits, then dispatches it) and False if it is
-    already queued or running normally (a second click: nothing to do). Raises NotFound / PermissionDenied
+    queued or running normally (a second click: nothing to do). Raises NotFound / PermissionDenied
     as `get_job`, and ValidationFailed for a finished job (there is a file to download).
     """
     job = get_job(session, actor, job_id)
     now = now or now_utc()
+    cutoff = stall_cutoff(now)
     retryable = sa.or_(ExportJob.status == "failed",
-                       sa.and_(ExportJob.status == "running",
-                               sa.or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < stall_cutoff(now))))
+                       sa.and_(ExportJob.status == "running", sa.or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < cutoff)),
+                       sa.and_(ExportJob.status == "queued", sa.func.coalesce(ExportJob.heartbeat_at, ExportJob.created_at) < cutoff))
     if _update(session, sa.and_(ExportJob.id == job_id, retryable), status="queued", progress=0, error="",
                finished_at=None, heartbeat_at=now, auto_retries=0):
         session.flush()

@@ -98,7 +98,8 @@ def export_status(job_id: int):
     db.session.commit()
     for stalled_id in requeued:
         jobs.dispatch(current_app._get_current_object(), stalled_id)
-    return render_template("reports/job.html", job=job, stalled=jobs.is_stalled(job), form=ExportForm())
+    return render_template("reports/job.html", job=job, stalled=jobs.is_stalled(job), waited_too_long=jobs.waited_too_long(job),
+                           form=ExportForm())
 
 
 @bp.route("/exports/<int:job_id>/retry", methods=["POST"])

@@ -187,3 +187,20 @@ def test_a_run_that_wakes_up_after_its_retry_cannot_finish_twice(client, data, a
     assert seen["files_before_wake"] == [seen["second"]]
     assert _exports(app) == [seen["second"]]  # run 1's file was deleted, not left orphaned
     assert client.get(response.location + "/download").data.startswith(b"%PDF")
+
+
+def test_job_queued_too_long_stops_reloading_and_can_be_sent_again(client, data, app):
+    stall = app.config["JOB_STALL_SECONDS"]
+    old = jobs.now_utc() - dt.timedelta(seconds=stall + 5)
+    job = ExportJob(user_id=_viewer_id(), kind="report", fmt="xlsx", status="queued", created_at=old,
+                    params={"filter": {"set_code": "CQTT", "year": 2026, "unit_type": ""}, "sections": ["ranking"]})
+    db.session.add(job)
+    db.session.commit()
+    url = f"/reports/exports/{job.id}"
+    client.login("xem")
+    page = client.get(url).get_data(as_text=True)
+    assert "Yêu cầu đã chờ lâu mà chưa được xử lý" in page and 'http-equiv="refresh"' not in page and "Chạy lại" in page
+    assert client.post_form(url + "/retry", {}, token_from=url).status_code == 302
+    job = _reload(job.id)
+    assert (job.status, job.attempt) == ("done", 1)
+    assert _exports(app) == [job.stored_name]
