@@ -17,11 +17,11 @@ def worker(once: bool) -> None:
     (a killed worker) are queued again or marked failed.
     """
     config = current_app.config
-    if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        raise click.ClickException("the worker needs PostgreSQL (DATABASE_URL=postgresql://…); with SQLite, exports run in the web process")
     if config["JOB_HEARTBEAT_SECONDS"] * 3 > config["JOB_STALL_SECONDS"]:
         raise click.ClickException("JOB_STALL_SECONDS must be at least three times JOB_HEARTBEAT_SECONDS, "
                                    "or a live export could be taken for a stalled one")
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        raise click.ClickException("the worker needs PostgreSQL (DATABASE_URL=postgresql://…); with SQLite, exports run in the web process")
     from .queue import run_worker
 
     run_worker(current_app._get_current_object(), wait=not once)

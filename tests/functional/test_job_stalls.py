@@ -204,3 +204,9 @@ def test_job_queued_too_long_stops_reloading_and_can_be_sent_again(client, data,
     job = _reload(job.id)
     assert (job.status, job.attempt) == ("done", 1)
     assert _exports(app) == [job.stored_name]
+
+
+def test_worker_refuses_a_stall_time_a_live_job_could_exceed(app, runner):
+    app.config.update(JOB_HEARTBEAT_SECONDS=60, JOB_STALL_SECONDS=120)
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code != 0 and "JOB_STALL_SECONDS must be at least three times JOB_HEARTBEAT_SECONDS" in result.output
