@@ -20,6 +20,7 @@ import logging
 import secrets
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -324,7 +325,8 @@ def _run_claimed(session: Session, job_id: int, attempt: int) -> None:
             log.warning("export job %s: attempt %s failed after losing its lease; error not recorded", job_id, attempt)
 
 
-def _build_report(session: Session, actor: User, job: ExportJob, report) -> tuple[bytes, str]:
+def _build_report(session: Session, actor: User, job: ExportJob, report: Callable[[int], None]) -> tuple[bytes, str]:
+    """The report file of a job: (bytes, download name); `report(percent)` records progress (raises LeaseLost)."""
     from app.reports import exports
     from app.reports.common import ReportFilter
     from app.reports.sections import SECTIONS, section_data, section_tables
