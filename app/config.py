@@ -61,6 +61,14 @@ class Config:
     PRODUCTION = os.environ.get("APP_ENV") == "production"
     #: How export jobs run: auto (procrastinate on PostgreSQL, a thread on SQLite), thread, sync, procrastinate.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "auto")
+    #: A running export whose heartbeat is older than this many seconds is stalled (its worker died).
+    JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", "120"))
+    #: How often a running export writes its heartbeat, in seconds (well under JOB_STALL_SECONDS).
+    JOB_HEARTBEAT_SECONDS = int(os.environ.get("JOB_HEARTBEAT_SECONDS", "15"))
+    #: How many times a stalled export is queued again by itself before it is marked failed.
+    JOB_AUTO_RETRIES = int(os.environ.get("JOB_AUTO_RETRIES", "1"))
+    #: How often `flask worker` looks for stalled exports, in seconds.
+    JOB_SWEEP_SECONDS = int(os.environ.get("JOB_SWEEP_SECONDS", "30"))
     #: Rate limits: the public verification page and the login form.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")

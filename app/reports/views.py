@@ -94,7 +94,12 @@ def export():
 @login_required
 def export_status(job_id: int):
     job = jobs.get_job(db.session, current_user, job_id)
-    return render_template("reports/job.html", job=job, form=ExportForm())
+    requeued = jobs.recover_stalled(db.session, job_ids=[job.id])  # a dead worker's job: queue again or fail
+    db.session.commit()
+    for stalled_id in requeued:
+        jobs.dispatch(current_app._get_current_object(), stalled_id)
+    return render_template("reports/job.html", job=job, stalled=jobs.is_stalled(job), waited_too_long=jobs.waited_too_long(job),
+                           form=ExportForm())
 
 
 @bp.route("/exports/<int:job_id>/retry", methods=["POST"])
@@ -103,12 +108,13 @@ def export_retry(job_id: int):
     if not ExportForm().validate_on_submit():
         return invalid_form()
     try:
-        jobs.retry_job(db.session, current_user, job_id)
+        queued = jobs.retry_job(db.session, current_user, job_id)
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
         return render_template("errors/error.html", message=exc.message, code=409), 409
-    jobs.dispatch(current_app._get_current_object(), job_id)
+    if queued:
+        jobs.dispatch(current_app._get_current_object(), job_id)
     return redirect(url_for(".export_status", job_id=job_id))
 
 
