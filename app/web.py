@@ -82,10 +82,11 @@ def field_label(name: str) -> str:
     """The label to show for a form field or query argument named `name` (an explanation names its indicator)."""
     if name in FIELD_LABELS:
         return str(FIELD_LABELS[name])
-    if name.endswith("_explanation"):
-        return _("Giải thích (ô %(name)s)", name=name[: -len("_explanation")])
-    if name.endswith("_files"):
-        return _("Tệp minh chứng (ô %(name)s)", name=name[: -len("_files")])
+    if name.startswith("ind_"):  # questionnaire fields: ind_G1_2, ind_G1_2_explanation, ind_G1_2_files (see Indicator.field_name)
+        for suffix, text in (("_explanation", _l("Giải thích của chỉ tiêu %(code)s")), ("_files", _l("Tệp minh chứng của chỉ tiêu %(code)s")),
+                             ("", _l("Trả lời chỉ tiêu %(code)s"))):
+            if name.endswith(suffix):
+                return str(text) % {"code": name[4: len(name) - len(suffix)].replace("_", ".")}
     return name
 
 
