@@ -107,7 +107,8 @@ def test_download_header_is_built_from_a_cleaned_name_even_for_old_rows(g1):
     ind = next(i for i in group.indicators if "pdf" in i.evidence.kinds)
     _save(client, url, {ind.field_name + "_files": [(io.BytesIO(pdf_bytes()), "bien-ban.pdf")]})
     item = db.session.scalar(sa.select(Evidence))
-    item.original_name = "bien\x00ban\u2067\u202e.pdf"  # a row stored before names were cleaned (SQLite keeps NUL)
+    control = "\x00" if db.engine.dialect.name == "sqlite" else "\x1f"  # PostgreSQL never stored a NUL
+    item.original_name = f"bien{control}ban\u2067\u202e.pdf"  # a row stored before names were cleaned
     db.session.commit()
     disposition = client.get(f"/assessments/evidence/{item.id}").headers["Content-Disposition"]
     assert disposition == "attachment; filename=bienban.pdf"
