@@ -114,6 +114,8 @@ class Config:
     #: (memory:// or redis://host:port/db), and IDLE_TIMEOUT_MINUTES are read by from_environment() in create_app.
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: When the shared Redis is unreachable, each worker limits on its own (logged) instead of failing the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: Optional PAdES signature of certificates: PEM key and certificate paths (unsigned when unset).
     CERT_SIGNING_KEY = os.environ.get("CERT_SIGNING_KEY") or None
     CERT_SIGNING_CERT = os.environ.get("CERT_SIGNING_CERT") or None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import runpy
+import socket
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -284,3 +285,29 @@ def test_gunicorn_refuses_memory_limits_with_several_workers_in_production(monke
     monkeypatch.setenv("APP_ENV", "development")
     monkeypatch.delenv("RATELIMIT_STORAGE_URI")
     settings["on_starting"](SimpleNamespace(cfg=SimpleNamespace(workers=3)))
+
+
+def test_login_still_works_when_the_shared_rate_limit_store_is_down(monkeypatch):
+    """Redis unreachable: the limiter falls back to this worker's memory (still limited), never a 500."""
+    from app import create_app
+    from app.auth.services import HashCost, create_user
+    from app.config import TestConfig
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]  # nothing listens here once the socket is closed
+
+    class DownConfig(TestConfig):
+        RATELIMIT_STORAGE_URI = f"redis://127.0.0.1:{closed_port}/0"
+        LOGIN_RATE_LIMIT = "3 per hour"
+
+    app = create_app(DownConfig)
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        db.create_all()
+        create_user(db.session, None, username="xem", password=PASSWORD, role="viewer", cost=HashCost(1, 1024), system=True)
+        db.session.commit()
+        client = Client(app.test_client())
+        assert [client.login("xem", "sai-mat-khau").status_code for _ in range(3)] == [401, 401, 401]
+        assert client.login("xem").status_code == 429
+        db.session.remove()

@@ -92,7 +92,7 @@ def shared_redis(tmp_path):
     port = free_port()
     log = tmp_path / "redis.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",  # noqa: S603
                                  "--dir", str(tmp_path)], stdout=out, stderr=subprocess.STDOUT)
     try:
         import redis
@@ -128,7 +128,7 @@ def start_app(tmp_path: Path, name: str, database: str, storage: str) -> tuple[s
            "SECRET_KEY": "cross-process-test-secret-key-000000000", "UPLOAD_DIR": str(tmp_path / "uploads"), "JOBS_BACKEND": "sync",
            "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "WEB_CONCURRENCY": "1", "ACCESS_LOG": "-", "APP_ENV": "test"}
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],  # noqa: S603
                                 cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return proc, port, log
 
