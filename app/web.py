@@ -112,7 +112,7 @@ def refuse_control_characters():
     bad: list[str] = []
     for key, value in request.args.items(multi=True):
         if has_control(key) or has_control(value):
-            bad.append(field_label(without_controls(key)))
+            bad.append(f"“{field_label(without_controls(key))}”")
     if request.method in ("POST", "PUT", "PATCH"):
         try:
             form, files = request.form, request.files
@@ -120,18 +120,20 @@ def refuse_control_characters():
             return None  # the view or the 413 handler says what was too large
         for key, value in form.items(multi=True):
             if has_control(key) or has_control(value, multiline=True):
-                bad.append(field_label(without_controls(key)))
+                bad.append(f"“{field_label(without_controls(key))}”")
         for key, upload in files.items(multi=True):
             if has_control(key) or has_control(upload.filename or ""):
                 bad.append(_("tệp “%(name)s”", name=clean_filename(upload.filename)))
     if not bad:
         return None
-    fields = ", ".join(f"“{name}”" for name in dict.fromkeys(bad))
+    fields = ", ".join(dict.fromkeys(bad))
     message = _("Không thực hiện được vì %(fields)s có ký tự điều khiển không hợp lệ (ví dụ ký tự NUL), thường do sao chép "
                 "từ tệp khác; chúng không hiện trên màn hình. Không có gì được lưu. Nội dung bạn đã nhập, đã bỏ các ký tự "
                 "đó, ở bên dưới: hãy quay lại, nhập hoặc dán lại rồi gửi lại.", fields=fields)
     back = safe_next(request.path, "/") if request.method != "GET" else None
-    return render_template("errors/error.html", message=message, code=400, typed=typed_values(), back_url=back), 400
+    typed = typed_values() or [(field_label(without_controls(key)), without_controls(value)) for key, value in request.args.items(multi=True)
+                               if value.strip() and key not in HIDDEN_FIELDS]
+    return render_template("errors/error.html", message=message, code=400, typed=typed, back_url=back), 400
 
 
 def register_input_checks(app: Flask) -> None:
