@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -67,8 +69,7 @@ def section_csv(name: str):
     tables = section_tables(name, data)
     index = request.args.get("table", "0")
     title, headers, rows = tables[int(index) if index.isdigit() and int(index) < len(tables) else 0]
-    return Response(exports.to_csv(headers, rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{exports.filename(name, flt, "csv")}"'})
+    return send_attachment(io.BytesIO(exports.to_csv(headers, rows)), "text/csv; charset=utf-8", exports.filename(name, flt, "csv"))
 
 
 @bp.route("/exports", methods=["POST"])

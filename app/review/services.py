@@ -28,7 +28,7 @@ from app.submissions import uploads
 from app.submissions.messages import answer_error, upload_error
 from app.submissions.models import Submission
 from app.submissions.services import Upload, answers_of, today_local
-from app.text import nfc
+from app.text import clean_filename, nfc
 from app.units.models import Unit
 
 from .models import Appraisal, GroupAssignment, GroupSignoff, RecognitionDecision, ReturnItem, ScoreEvent, SubmissionRound
@@ -582,7 +582,7 @@ def create_decision(session: Session, actor: User, campaign_id: int, *, number: 
         try:
             checked = uploads.check_upload(scan.data, ("pdf",), max_bytes)
         except uploads.UploadError as exc:
-            errors["scan"] = [upload_error(exc, nfc(scan.filename) or "?")]
+            errors["scan"] = [upload_error(exc, clean_filename(scan.filename, "?"))]
     if errors:
         raise ValidationFailed(_("Chưa ghi được quyết định. Vui lòng sửa các lỗi bên dưới."), errors)
     decision = RecognitionDecision(number=number, decided_on=decided_on, signer_name=fields["signer_name"],
@@ -590,7 +590,7 @@ def create_decision(session: Session, actor: User, campaign_id: int, *, number: 
                                    campaign_id=campaign.id, created_by_id=actor.id, submissions=chosen)
     if checked is not None:
         decision.scan_stored_name = uploads.store(upload_dir, checked)
-        decision.scan_original_name = (nfc(scan.filename) or "quyet-dinh.pdf")[:255]
+        decision.scan_original_name = clean_filename(scan.filename, "quyet-dinh.pdf")
     session.add(decision)
     session.flush()
     for submission in chosen:

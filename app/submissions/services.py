@@ -24,7 +24,7 @@ from app.auth.models import User
 from app.campaigns.models import Campaign
 from app.campaigns.services import can_see_campaign
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from app.text import nfc
+from app.text import clean_filename, nfc
 from app.units.models import Unit
 
 from . import uploads
@@ -193,13 +193,13 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
             try:
                 checked = uploads.check_upload(upload.data, indicator.evidence.kinds, max_bytes)
             except uploads.UploadError as exc:
-                errors.setdefault(name + "_files", []).append(upload_error(exc, nfc(upload.filename) or "?"))
+                errors.setdefault(name + "_files", []).append(upload_error(exc, clean_filename(upload.filename, "?")))
                 continue
             stored = uploads.store(upload_dir, checked)
             submission.evidence.append(
                 Evidence(
                     indicator_code=indicator.code,
-                    original_name=(nfc(upload.filename) or "tep")[:255],
+                    original_name=clean_filename(upload.filename),
                     stored_name=stored,
                     kind=checked.kind,
                     content_type=checked.content_type,

@@ -1,8 +1,8 @@
 """export jobs: heartbeat and lease (attempt) so stalled jobs are detected and finish once
 
 Revision ID: 5e7a1c9d2b40
-Revises: c48a33e1b3fd
-Create Date: 2026-12-01 09:00:00.000000
+Revises: 5e551071d0c1
+Create Date: 2026-11-29 17:51:00.000000
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e7a1c9d2b40'
-down_revision = 'c48a33e1b3fd'
+down_revision = '5e551071d0c1'
 branch_labels = None
 depends_on = None
 
