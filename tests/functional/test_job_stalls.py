@@ -186,6 +186,7 @@ def test_a_run_that_wakes_up_after_its_retry_cannot_finish_twice(client, data, a
     assert (job.status, job.attempt, job.stored_name) == ("done", 2, seen["second"])
     assert seen["files_before_wake"] == [seen["second"]]
     assert _exports(app) == [seen["second"]]  # run 1's file was deleted, not left orphaned
+    client.login("xem")  # the frozen clock left the session idle for hours: a new login, as a person would
     assert client.get(response.location + "/download").data.startswith(b"%PDF")
 
 
