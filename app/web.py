@@ -99,9 +99,10 @@ def register_error_handlers(app: Flask) -> None:
     def database_unavailable(exc: Exception):
         """The database went away: nothing was saved (the transaction is rolled back); show what was typed.
 
-        The page is rendered without the database (g.database_down tells the context processor not
-        to read the user or their notifications). After a questionnaire or appraisal save (see
-        app.saves) the typed values come back in a form that posts them again.
+        The page is rendered without the database: the user is taken as anonymous for this response
+        (Flask-Login's g._login_user), so neither the header nor the notification badge queries the
+        dead database. After a questionnaire or appraisal save (see app.saves) the typed values come
+        back in a form that posts them again.
         """
         from flask import current_app, g, request
         from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -110,6 +111,7 @@ def register_error_handlers(app: Flask) -> None:
 
         current_app.logger.error("database unavailable: %s", exc)
         g.database_down = True
+        g._login_user = current_app.login_manager.anonymous_user()
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection may be gone; the pool will replace it
