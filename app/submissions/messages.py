@@ -28,8 +28,6 @@ def upload_error(exc: UploadError, filename: str) -> str:
         "empty": _("Tệp “%(name)s” rỗng.", name=filename),
         "too_large": _("Tệp “%(name)s” vượt quá giới hạn %(limit)s MB mỗi tệp nên CHƯA được lưu.", name=filename,
                        limit=format_decimal(p.get("limit_mb", 0))),
-        "save_total": _("Tệp “%(name)s” CHƯA được lưu: tổng dung lượng tệp trong một lần lưu vượt giới hạn %(limit)s MB. "
-                        "Hãy chọn lại tệp này và lưu ở lần sau.", name=filename, limit=format_decimal(p.get("limit_mb", 0))),
         "write_failed": _("Tệp “%(name)s” CHƯA được lưu vì máy chủ không ghi được tệp (ổ đĩa đầy hoặc lỗi ghi). "
                           "Câu trả lời và giải trình vẫn được lưu; hãy chọn lại tệp và thử lại sau, hoặc báo quản trị viên.",
                           name=filename),

@@ -50,7 +50,7 @@ _last_sweep: dict[str, float] = {}
 
 class UploadError(ValueError):
     """`code` names the problem: too_large, empty, bad_type, kind_not_allowed, bad_archive, write_failed
-    (the disk refused the file), too_many_files, submission_total, save_total. `params` fill the message."""
+    (the disk refused the file), too_many_files, submission_total. `params` fill the message."""
 
     def __init__(self, code: str, **params):
         super().__init__(code)
