@@ -243,7 +243,7 @@ def sent_file_names() -> list[str]:
 def csrf_headline(problem: str | None) -> str:
     """The sentence for a refused CSRF token (missing / the session ended / stale), saying nothing was saved."""
     if problem == "missing":
-        return _("Trang gửi lên thiếu mã bảo mật (CSRF) nên KHÔNG có gì được lưu. Nội dung bạn vừa nhập vẫn còn bên dưới; "
+        return _("Trang gửi lên thiếu mã CSRF (mã bảo mật) nên KHÔNG có gì được lưu. Nội dung bạn vừa nhập vẫn còn bên dưới; "
                  "bấm “Lưu lại” để lưu.")
     return _("Phiên làm việc đã thay đổi sau khi bạn mở trang này (ví dụ bạn đã đăng xuất rồi đăng nhập lại ở thẻ khác), "
              "nên KHÔNG có gì được lưu. Nội dung bạn vừa nhập vẫn còn bên dưới; bấm “Lưu lại” để lưu.")

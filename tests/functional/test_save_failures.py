@@ -86,7 +86,7 @@ def test_missing_csrf_token_re_shows_the_page(client, world):
     url = group_url(campaign, unit, group.code)
     response = client.post(url, data={"version": version_of(client, url), pct.field_name: "40"}, content_type="multipart/form-data")
     html = response.get_data(as_text=True)
-    assert response.status_code == 400 and "thiếu mã bảo mật (CSRF)" in html and 'value="40"' in html
+    assert response.status_code == 400 and "thiếu mã CSRF (mã bảo mật)" in html and 'value="40"' in html
     assert _answers() == 0
 
 
