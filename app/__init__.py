@@ -172,6 +172,11 @@ def create_app(config: type | dict | None = None) -> Flask:
 
         if not has_request_context():  # PDFs rendered by background jobs
             return {"current_lang": str(get_locale()), "user": None, "unread": 0}
+        from flask import g
+
+        if g.get("database_down"):  # the error page must not read the user or the badge from a dead database
+            return {"current_lang": str(get_locale()), "current_path": request.full_path.rstrip("?"),
+                    "user": login_manager.anonymous_user(), "unread": 0}
 
         unread = unread_count(db.session, current_user) if current_user.is_authenticated else 0
         return {"current_lang": str(get_locale()), "current_path": request.full_path.rstrip("?"), "user": current_user, "unread": unread}

@@ -80,8 +80,21 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     #: Largest evidence file accepted, in bytes (default 10 MiB).
     MAX_EVIDENCE_BYTES = int(os.environ.get("MAX_EVIDENCE_BYTES", str(10 * 1024 * 1024)))
-    #: Largest request body; a little above the evidence limit so several files fit in one save.
+    #: Largest request body for every page except the questionnaire and appraisal saves (below).
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(50 * 1024 * 1024)))
+    #: Questionnaire/appraisal saves: evidence bytes kept from one save (default 60 MiB: six 10 MiB scans);
+    #: files beyond it are refused by name, the typed values are still saved.
+    MAX_SAVE_BYTES = int(os.environ.get("MAX_SAVE_BYTES", str(60 * 1024 * 1024)))
+    #: Hard cap on the body of one save (default 500 MiB). Above it the body is not read at all, so
+    #: nothing typed can be recovered (the page says so); below it every text field is read.
+    MAX_SAVE_BODY_BYTES = int(os.environ.get("MAX_SAVE_BODY_BYTES", str(500 * 1024 * 1024)))
+    #: Largest text part of a save (one field in a questionnaire save; the whole text form of an appraisal), default 16 MiB.
+    MAX_SAVE_TEXT_BYTES = int(os.environ.get("MAX_SAVE_TEXT_BYTES", str(16 * 1024 * 1024)))
+    #: Quotas, far above honest use: files per indicator (20), evidence bytes per submission (1 GiB), characters per
+    #: explanation or appraisal comment (20 000, about six A4 pages; longer material belongs in an evidence file).
+    MAX_FILES_PER_INDICATOR = int(os.environ.get("MAX_FILES_PER_INDICATOR", "20"))
+    MAX_EVIDENCE_TOTAL_BYTES = int(os.environ.get("MAX_EVIDENCE_TOTAL_BYTES", str(1024 * 1024 * 1024)))
+    MAX_EXPLANATION_CHARS = int(os.environ.get("MAX_EXPLANATION_CHARS", "20000"))
     CRITERIA_DIR = os.environ.get("CRITERIA_DIR", str(PROJECT_ROOT / "criteria"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

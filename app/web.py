@@ -114,6 +114,13 @@ def refuse_control_characters():
         if has_control(key) or has_control(value):
             bad.append(f"“{field_label(without_controls(key))}”")
     if request.method in ("POST", "PUT", "PATCH"):
+        from flask import current_app
+
+        if getattr(current_app.view_functions.get(request.endpoint or ""), "save_guarded", False):
+            from app.saves import prepare_save_body
+
+            if prepare_save_body().body_refused:
+                return None  # the save view says what was too large and keeps what it can
         try:
             form, files = request.form, request.files
         except RequestEntityTooLarge:
@@ -164,20 +171,42 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(exc: Exception):
-        return render_template("errors/error.html", message=_("Tệp tải lên quá lớn."), code=413), 413
+        from flask import current_app
+
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        msg = _("Nội dung gửi lên (kể cả tệp) vượt giới hạn %(limit)s MB của trang này nên không được xử lý và KHÔNG có gì được lưu. "
+                "Hãy quay lại, bỏ bớt hoặc giảm dung lượng tệp rồi gửi lại.", limit=round(limit / 1024 / 1024, 1))
+        return render_template("errors/error.html", message=msg, code=413), 413
 
     @app.errorhandler(OperationalError)
     def database_unavailable(exc: Exception):
-        """The database went away: nothing was saved (the transaction is rolled back); show what was typed."""
-        from flask import current_app, request
+        """The database went away: nothing was saved (the transaction is rolled back); show what was typed.
+
+        The page is rendered without the database: the user is taken as anonymous for this response
+        (Flask-Login's g._login_user), so neither the header nor the notification badge queries the
+        dead database. After a questionnaire or appraisal save (see app.saves) the typed values come
+        back in a form that posts them again.
+        """
+        from flask import current_app, g, request
+        from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+
+        from app.saves import keep_typed_page
 
         current_app.logger.error("database unavailable: %s", exc)
+        g.database_down = True
+        g._login_user = current_app.login_manager.anonymous_user()
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection may be gone; the pool will replace it
             db.session.remove()
-        typed = [(key, value) for key, value in request.form.items(multi=True)
-                 if key not in ("csrf_token", "version", "go") and value.strip()] if request.method == "POST" else []
+        if request.method == "POST" and g.get("save_state") is not None and not g.save_state.body_refused:
+            return keep_typed_page(_("Không kết nối được cơ sở dữ liệu nên dữ liệu CHƯA được lưu. Nội dung bạn vừa nhập vẫn còn "
+                                     "bên dưới: chờ một lát rồi bấm “Lưu lại”."), 503)
+        try:
+            typed = [(key, value) for key, value in request.form.items(multi=True)
+                     if key not in ("csrf_token", "version", "go") and "password" not in key and value.strip()] if request.method == "POST" else []
+        except (RequestEntityTooLarge, ClientDisconnected):
+            typed = []
         msg = _("Không kết nối được cơ sở dữ liệu nên dữ liệu CHƯA được lưu. Nội dung bạn vừa nhập ở bên dưới; "
                 "hãy sao chép lại, chờ một lát rồi thử lại.")
         return render_template("errors/error.html", message=msg, code=503, typed=typed), 503

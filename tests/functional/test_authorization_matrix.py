@@ -145,6 +145,8 @@ def classify(response) -> str:
         return "deny"
     if response.status_code in (301, 302) and "/login" in (response.location or ""):
         return "login"
+    if response.status_code == 401:  # a save by a logged-out user: refused, with the typed values and a "log in" message
+        return "login"
     if response.status_code >= 500:
         return "error"
     return "ok" if response.status_code in (200, 302) else "other"
