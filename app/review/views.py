@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from app.campaigns.services import campaigns_for, known_set_codes
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.numbers import num
 from app.submissions import uploads
 from app.submissions.services import Upload
 from app.units.models import UNIT_TYPES
@@ -49,16 +50,20 @@ def _page(ctx, form=None, errors=None, status=200):
 
 
 def _appraisal_data(ctx) -> dict:
+    """The appraisal form's data from the stored appraisals, numbers written exactly for the UI language."""
     from app.assessment.indicators import get_type
+    from app.assessment.numbers import format_number
+    from app.numbers import ui_locale
 
     data = {"version": ctx.submission.version}
+    locale = ui_locale()
     for ind in ctx.criteria.indicators:
         a = ctx.appraisals.get(ind.code)
         if a is None:
             continue
-        data[ind.field_name] = get_type(ind.type).to_raw(a.value.get("v")) if isinstance(a.value, dict) else ""
+        data[ind.field_name] = get_type(ind.type).to_raw(a.parsed, locale) if a.parsed is not None else ""
         data[ind.field_name + "_met"] = {True: "met", False: "not_met"}.get(a.met, "")
-        data[ind.field_name + "_points"] = f"{a.points:g}".replace(".", ",") if a.points is not None else ""
+        data[ind.field_name + "_points"] = format_number(a.points, locale)
         data[ind.field_name + "_comment"] = a.comment
     return data
 
@@ -124,7 +129,7 @@ def _decide(submission_id: int, form_cls, action):
 def approve(submission_id: int):
     def act(form):
         result = services.approve(db.session, current_user, submission_id, form.note.data or "", _version(form))
-        flash(_("Đã duyệt với điểm thẩm định %(p)s%%.", p=f"{result.percent:g}".replace(".", ",")), "success")
+        flash(_("Đã duyệt với điểm thẩm định %(p)s%%.", p=num(result.percent)), "success")
 
     return _decide(submission_id, ApproveForm, act)
 

@@ -97,12 +97,15 @@ def group(campaign_id: int, unit_id: int, group_code: str):
 
 
 def _saved_data(ctx, grp) -> dict:
+    """The form's data from the stored answers, numbers written exactly for the UI language."""
     from app.assessment.indicators import get_type
+    from app.numbers import ui_locale
 
     data: dict = {"version": ctx.version}
+    locale = ui_locale()
     for ind in grp.indicators:
         answer = ctx.submission.answer_for(ind.code) if ctx.submission else None
-        data[ind.field_name] = get_type(ind.type).to_raw(answer.parsed) if answer else ""
+        data[ind.field_name] = get_type(ind.type).to_raw(answer.parsed, locale) if answer else ""
         data[ind.field_name + "_explanation"] = answer.explanation if answer else ""
     return data
 
