@@ -45,6 +45,9 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
 
     check_production_config(app)
+    from . import params
+
+    params.register(app)  # <int:…> only matches 0 … 2**31-1 (a huge id is a 404, not a 500)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)

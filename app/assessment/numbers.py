@@ -12,7 +12,7 @@ The rule (``locale`` is the UI language; ``vi``: "," is the decimal mark and "."
    "%" is allowed only where the caller says so (percent fields).
 2. Only ASCII digits, ".", "," and one leading "+" or "-" are accepted. Letters, exponents (``1e5``),
    ``NaN``, ``Infinity``, underscores and other scripts' digits are refused (code ``not_a_number``).
-   More than 40 characters is refused as too long (code ``too_long``).
+   Otherwise, more than 40 characters is refused as too long (code ``too_long``).
 3. **Ambiguous input is refused** (code ``ambiguous``): a number written with the locale's decimal
    mark followed by exactly three digits, an integer part of one to three digits not starting with
    0, and no thousands separator — vi ``1,500``, ``12,345``, ``1,000``; en ``1.500`` — reads as a
@@ -27,7 +27,11 @@ The rule (``locale`` is the UI language; ``vi``: "," is the decimal mark and "."
    vi ``1,234,567.5`` → "gõ 1.234.567,5"; en ``62,5`` → "type 62.5".
 6. At most ``MAX_DIGITS`` (15) digits: integer digits without leading zeros plus decimal digits
    without trailing zeros (code ``too_long``).
-7. Values are stored canonically: a plain decimal string, no exponent, no trailing decimal zeros
+7. Numbers are written back with ``format_decimal`` exactly (no rounding, never scientific):
+   vi ``12.345,678``, ``1.234.567,5``. A value whose plain form would itself be ambiguous by rule 3 gets
+   one trailing zero, so what is shown can always be saved again unchanged: 1.234 is shown ``1,2340``
+   in vi and ``1.2340`` in en.
+8. Values are stored canonically: a plain decimal string, no exponent, no trailing decimal zeros
    (``canonical(Decimal("1.50")) == "1.5"``), so saving the shown value again stores the same text.
 
 Errors are raised as `NumberError(code, **params)`; the web layer words them.
@@ -141,7 +145,11 @@ def format_number(value: Any, locale: str | None) -> str:
     number = to_decimal(value)
     if number is None:
         return ""
-    return format_decimal(normalise(number), locale=_lang(locale), decimal_quantization=False)
+    lang = _lang(locale)
+    text = format_decimal(normalise(number), locale=lang, decimal_quantization=False)
+    if _ambiguous(text, symbols(lang)[0]):  # 1.234 is written 1,2340 (vi): "1,234" would be refused as ambiguous
+        text += "0"
+    return text
 
 
 def format_rounded(value: Any, locale: str | None, places: int = 2) -> str:
@@ -178,11 +186,11 @@ def parse_number(raw: str, locale: str | None, *, allow_percent_sign: bool = Fal
     text = str(raw).strip(_SPACES + "\t\r\n")
     if allow_percent_sign and text.endswith("%"):
         text = text[:-1].rstrip(_SPACES)
-    if len(text) > MAX_CHARS:
-        raise NumberError("too_long", raw=raw, max_digits=MAX_DIGITS)
     text = _SPACE_GROUPS.sub(group_mark, text)
     if not _ALLOWED.match(text):
         raise NumberError("not_a_number", raw=raw)
+    if len(text) > MAX_CHARS:
+        raise NumberError("too_long", raw=raw, max_digits=MAX_DIGITS)
     if _ambiguous(text, decimal_mark):
         local = normalise(Decimal(text.replace(decimal_mark, ".")))
         other = Decimal(text.replace(decimal_mark, ""))  # the other convention reads the mark as a thousands separator

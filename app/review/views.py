@@ -10,6 +10,7 @@ from app.campaigns.services import campaigns_for, known_set_codes
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.numbers import num
+from app.params import int_list, parse_int, warn_ignored_filters
 from app.submissions import uploads
 from app.submissions.services import Upload
 from app.units.models import UNIT_TYPES
@@ -24,7 +25,7 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 
 def _version(form) -> int | None:
     raw = form.version.data
-    return int(raw) if raw and str(raw).isdigit() else None
+    return parse_int(raw)
 
 
 @bp.route("/")
@@ -35,6 +36,7 @@ def queue():
     form.set_code.choices = [("", _("Tất cả"))] + [(c, c) for c in known_set_codes(db.session)]
     form.unit_type.choices = [("", _("Tất cả"))] + [(k, v) for k, v in UNIT_TYPES.items()]
     form.status.choices = [("", _("Tất cả"))] + [(s, services.status_label(s)) for s in STATES if s != "draft"]
+    warn_ignored_filters(form)
     flt = services.QueueFilter(campaign_id=form.campaign_id.data, set_code=form.set_code.data or "", unit_type=form.unit_type.data or "",
                                status=form.status.data or "", deadline=form.deadline.data or "")
     return render_template("review/queue.html", form=form, rows=services.queue(db.session, current_user, flt))
@@ -198,7 +200,7 @@ def decision_new(campaign_id: int):
             decision = services.create_decision(
                 db.session, current_user, campaign_id, number=form.number.data or "", decided_on=form.decided_on.data,
                 signer_name=form.signer_name.data or "", signer_title=form.signer_title.data or "", issuing_body=form.issuing_body.data or "",
-                submission_ids=[int(v) for v in request.form.getlist("submission_ids") if v.isdigit()],
+                submission_ids=int_list(request.form.getlist("submission_ids")),
                 scan=Upload(scan.filename or "", scan.read()) if scan and scan.filename else None,
                 upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"],
             )
@@ -248,8 +250,9 @@ def assignments(campaign_id: int):
         pairs = []
         for value in request.form.getlist("assign"):
             group, _sep, reviewer = value.partition(":")
-            if reviewer.isdigit():
-                pairs.append((group, int(reviewer)))
+            reviewer_id = parse_int(reviewer)
+            if reviewer_id is not None:
+                pairs.append((group, reviewer_id))
         try:
             services.set_assignments(db.session, current_user, campaign_id, pairs)
         except ValidationFailed as exc:

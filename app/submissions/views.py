@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.params import int_list
 from app.web import commit_after, send_attachment
 
 from . import services, uploads
@@ -71,7 +72,7 @@ def group(campaign_id: int, unit_id: int, group_code: str):
             db.session, current_user, campaign_id, unit_id, group_code,
             values={i.field_name: request.form.get(i.field_name) for i in grp.indicators},
             explanations={i.field_name: request.form.get(i.field_name + "_explanation") for i in grp.indicators},
-            files=files, remove_evidence=[v for v in request.form.getlist("remove_evidence") if v.isdigit()],
+            files=files, remove_evidence=int_list(request.form.getlist("remove_evidence")),
             expected_version=_int_or_none(form.version.data),
             upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"], ctx=ctx,
         )
