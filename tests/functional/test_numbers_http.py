@@ -284,3 +284,33 @@ def test_huge_ids_in_urls_are_404(client, world):
         for url in (f"/review/{value}", f"/campaigns/{value}", f"/assessments/{value}/1/", f"/reports/units/{value}",
                     f"/admin/users/{value}"):
             assert client.get(url).status_code == 404, url
+
+
+# ------------------------------------------------------------------ Babel filters (num, answer, vndate)
+
+
+def test_filters_write_numbers_and_dates_with_babel(app):
+    import datetime as dt
+
+    from app.numbers import answer, num, vndate
+
+    with app.test_request_context("/"):
+        assert num(66.666666) == "66,67"
+        assert num(Decimal("1234.5")) == "1.234,5"
+        assert num(None) == "—"
+        assert answer(Decimal("1234567.5")) == "1.234.567,5"
+        assert answer({"n": "12345.678"}) == "12.345,678"
+        assert answer(True) == "Có"
+        assert vndate(dt.date(2026, 11, 29)) == "29/11/2026"
+        # 17:30 UTC on 29/11 is 00:30 on 30/11 in Hải Phòng; naive datetimes (SQLite) are UTC.
+        assert vndate(dt.datetime(2026, 11, 29, 17, 30, tzinfo=dt.UTC)) == "30/11/2026 00:30"
+        assert vndate(dt.datetime(2026, 11, 29, 17, 30)) == "30/11/2026 00:30"
+    with app.test_request_context("/"):
+        from flask import session
+        from flask_babel import refresh
+
+        session["lang"] = "en"
+        refresh()
+        assert num(Decimal("1234.5")) == "1,234.5"
+        assert answer(Decimal("12345.678")) == "12,345.678"
+        assert vndate(dt.date(2026, 11, 29)) == "29/11/2026"
