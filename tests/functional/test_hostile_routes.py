@@ -42,9 +42,10 @@ _VARIABLE = re.compile(r"<(?:([a-zA-Z_]+)(?:\([^)]*\))?:)?([a-zA-Z_]+)>")
 
 @pytest.fixture
 def targets(client, world, make_user):
-    """Real values for every URL variable (a submitted questionnaire with evidence, a user to edit)."""
-    client.login("canbo.a")
-    sub = submit_all(client, world["campaign"], world["unit_a"])
+    """Real values for every URL variable: unit B's submitted questionnaire (with evidence) to review, unit A's
+    draft (editable by canbo.a, so hostile values reach the save), a user to edit."""
+    client.login("canbo.b")
+    sub = submit_all(client, world["campaign"], world["unit_b"])
     client.logout()
     victim = make_user("nan.nhan", "official", world["unit_b"])
     evidence = db.session.scalar(sa.select(Evidence.id).limit(1))

@@ -226,8 +226,8 @@ def test_hostile_appraisal_points_get_a_message_never_a_500(reviewing):
     client, campaign, sub = reviewing
     ind = campaign.criteria_version.criteria.indicators[0]
     url = f"/review/{sub.id}"
-    values = form_values(client.get(url).get_data(as_text=True))
     for points in HOSTILE_POINTS:
+        values = form_values(client.get(url).get_data(as_text=True))  # the current version (the first save starts the review)
         response = client.post_form(url, {**values, ind.field_name + "_points": points, "action": "save"})
         assert response.status_code == 422, (points, response.status_code)
         page = response.get_data(as_text=True)
