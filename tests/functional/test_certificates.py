@@ -265,7 +265,7 @@ def test_export_in_a_background_thread(client, data, app):
         client.login("xem")
         response = client.post_form("/reports/exports", {"fmt": "pdf", "set_code": "CQTT"}, token_from="/reports/plan")
         job_id = int(response.location.rsplit("/", 1)[1])
-        for _ in range(200):
+        for _ in range(1200):  # up to 2 minutes on a loaded machine; normally about a second
             db.session.expire_all()
             job = db.session.get(ExportJob, job_id)
             if job.status in ("done", "failed"):
