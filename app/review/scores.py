@@ -23,7 +23,7 @@ def refresh_scores(session: Session, submission: Submission) -> None:
     from .services import _appraisals, final_result
 
     cset = submission.campaign.criteria_version.criteria
-    mine = score_set(cset, answers_of(submission))
+    mine = score_set(cset, answers_of(submission), submission.campaign.year)
     final = final_result(session, submission)
     appraised = set(_appraisals(session, submission))
     session.execute(sa.delete(IndicatorScore).where(IndicatorScore.submission_id == submission.id))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.assessment.criteria import CriteriaSet
 from app.assessment.indicators import AnswerError, get_type
-from app.assessment.scoring import Override, SetResult, score_set, score_with_overrides
+from app.assessment.scoring import Override, SetResult, appraised_points, check_appraised_points, score_set, score_with_overrides
 from app.audit.services import record
 from app.auth.models import ReviewerScope, User
 from app.campaigns.models import Campaign
@@ -267,12 +267,11 @@ def overrides_of(submission: Submission, cset: CriteriaSet, appraisals: dict[str
         ind = cset.indicator(code)
         if ind is None:
             continue
-        met = appraisal.met
-        if met is None and isinstance(appraisal.value, dict):
-            met = get_type(ind.type).is_met(appraisal.value.get("v"), ind.threshold)
+        # the reviewer's value is scored by the indicator's own rule (threshold of the campaign year, or bands)
+        value = appraisal.value.get("v") if isinstance(appraisal.value, dict) else None
         points = float(appraisal.points) if appraisal.points is not None else None
-        if met is not None or points is not None:
-            result[code] = Override(met=met, points=points)
+        if appraisal.met is not None or points is not None or value is not None:
+            result[code] = Override(met=appraisal.met, points=points, value=value)
     return result
 
 
@@ -282,7 +281,8 @@ def _appraisals(session: Session, submission: Submission) -> dict[str, Appraisal
 
 def final_result(session: Session, submission: Submission) -> SetResult:
     cset = submission.campaign.criteria_version.criteria
-    return score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, _appraisals(session, submission)))
+    return score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, _appraisals(session, submission)),
+                                submission.campaign.year)
 
 
 def assignments_of(session: Session, campaign_id: int) -> list[GroupAssignment]:
@@ -334,8 +334,8 @@ def review_context(session: Session, actor: User, submission_id: int) -> ReviewC
     return ReviewContext(
         submission=submission,
         criteria=cset,
-        self_result=score_set(cset, answers_of(submission)),
-        final_result=score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, appraisals)),
+        self_result=score_set(cset, answers_of(submission), submission.campaign.year),
+        final_result=score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, appraisals), submission.campaign.year),
         appraisals=appraisals,
         returns=current_returns(session, submission),
         my_groups=my_groups(session, actor, submission),
@@ -393,6 +393,15 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
         except ValueError as exc:
             errors.setdefault(ind.field_name, []).append(str(exc))
             continue
+        problem = check_appraised_points(ind, points, value, submission.campaign.year) if points is not None else None
+        if problem == "points_step":
+            errors.setdefault(ind.field_name, []).append(_("Điểm thẩm định phải theo bước %(step)s điểm.", step=f"{ind.points_step:g}".replace(".", ",")))
+            continue
+        if problem == "points_not_band":
+            expected = appraised_points(ind, value, submission.campaign.year)
+            errors.setdefault(ind.field_name, []).append(
+                _("Với giá trị thẩm định này, theo thang điểm của chỉ tiêu, điểm phải là %(p)s.", p=f"{expected:g}".replace(".", ",")))
+            continue
         met = {"met": True, "not_met": False}.get(entry.met)
         comment = nfc(entry.comment) or ""
         stored_value = None if value is None else {"v": value}
@@ -407,7 +416,8 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
             continue
         appraisal.value, appraisal.met, appraisal.points, appraisal.comment = stored_value, met, points, comment
         appraisal.reviewer_id = actor.id
-        effective_met = met if met is not None else (get_type(ind.type).is_met(value, ind.threshold) if value is not None else None)
+        effective_met = met if met is not None else (
+            appraised_points(ind, value, submission.campaign.year) >= (0 if ind.condition else ind.points) if value is not None else None)
         session.add(ScoreEvent(submission_id=submission.id, indicator_code=code, kind="appraised", met=effective_met,
                                points=points, actor_id=actor.id, reason=comment))
         record(session, actor, "score.appraise", submission, indicator=code, met=effective_met,
@@ -638,7 +648,7 @@ def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> t
     counts: dict[str, dict[str, int]] = {i.code: {"appraised": 0, "over": 0, "under": 0} for i in cset.indicators}
     subs = session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign_id, Submission.status != "draft"))
     for submission in subs:
-        self_result = score_set(cset, answers_of(submission))
+        self_result = score_set(cset, answers_of(submission), campaign.year)
         final = final_result(session, submission)
         appraised = set(_appraisals(session, submission))
         for code in appraised & set(counts):

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from app.campaigns.models import Campaign
     from app.units.models import Unit
 
+#: The stored answer value meaning "không áp dụng" (not applicable); only for indicators with `allow_na`.
+NOT_APPLICABLE = {"na": True}
+
 STATUSES = ("draft", "submitted", "in_review", "returned", "resubmitted", "approved", "rejected", "recognised")
 
 
@@ -92,7 +95,7 @@ class Answer(db.Model):
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     #: Indicator code from the criteria file, e.g. G1.2.
     indicator_code: Mapped[str] = mapped_column(sa.String(40))
-    #: Parsed value ({"v": ...}) or null when unanswered.
+    #: Parsed value ({"v": ...}), {"na": true} for "không áp dụng", or null when unanswered.
     value: Mapped[Any | None] = mapped_column(sa.JSON)
     explanation: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
@@ -102,6 +105,11 @@ class Answer(db.Model):
     @property
     def parsed(self) -> Any:
         return self.value.get("v") if isinstance(self.value, dict) else None
+
+    @property
+    def not_applicable(self) -> bool:
+        """True when the official answered "Không áp dụng" (stored as the value `{"na": true}`)."""
+        return isinstance(self.value, dict) and self.value.get("na") is True
 
 
 class Evidence(db.Model):
