@@ -534,7 +534,10 @@ def _from_pydantic(exc: ValidationError, raw: dict) -> list[Problem]:
             message = f"missing required field '{loc[-1]}'"
             real = _real_loc(raw, loc[:-1])
         elif err["type"] in ("literal_error", "enum"):
-            message = f"{loc[-1] if isinstance(loc[-1], str) and not _UNION_TAG.match(loc[-1]) else 'value'} {err['input']!r}: {err['msg'].lower()}"
+            allowed = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+            hints = difflib.get_close_matches(str(err["input"]), allowed, n=1, cutoff=0.6)
+            message = (f"{_last_key(real)}: unknown value {err['input']!r}" + (f" (did you mean {hints[0]!r}?)" if hints else "")
+                       + f"; allowed: {', '.join(allowed)}")
         elif err["type"] == "value_error":
             message = str(err["msg"]).removeprefix("Value error, ")
         else:

@@ -73,3 +73,38 @@ def load(paths: tuple[str, ...]) -> None:
     db.session.commit()
     for label, result in outcome.items():
         click.echo(f"{label}: {result}")
+
+
+DOCS_BEGIN = "<!-- BEGIN generated field tables: flask --app wsgi criteria docs -->"
+DOCS_END = "<!-- END generated field tables -->"
+
+
+@bp.cli.command("docs")
+@click.option("--readme", type=click.Path(dir_okay=False), default=None, help="README to update (default: <CRITERIA_DIR>/README.md).")
+def docs(readme: str | None) -> None:
+    """Write the field tables generated from the schema between the markers of criteria/README.md."""
+    from app.assessment.schema import field_tables
+
+    path = Path(readme or Path(current_app.config["CRITERIA_DIR"]) / "README.md")
+    text = path.read_text(encoding="utf-8")
+    if DOCS_BEGIN not in text or DOCS_END not in text:
+        click.echo(f"{path}: markers not found ({DOCS_BEGIN} … {DOCS_END})", err=True)
+        sys.exit(1)
+    head, rest = text.split(DOCS_BEGIN, 1)
+    _old, tail = rest.split(DOCS_END, 1)
+    new = f"{head}{DOCS_BEGIN}\n\n{field_tables()}\n{DOCS_END}{tail}"
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+        click.echo(f"{path}: field tables updated")
+    else:
+        click.echo(f"{path}: up to date")
+
+
+@bp.cli.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of a criteria file (derived from the pydantic models)."""
+    import json
+
+    from app.assessment.schema import json_schema
+
+    click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
