@@ -37,11 +37,12 @@ CODE_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 ITEM_CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.]*$"
 
 #: Words other schemes (or a first guess) use for a field of this format: key → suggestion.
-ALIASES = {
-    "knock_out": "condition", "knockout": "condition", "mandatory": "condition", "required_condition": "condition",
-    "dieu_kien": "condition", "overall_pass_points": "pass_points", "pass_total": "pass_points", "min_points": "pass_points",
-    "pass_percent": "min_percent", "group_min_percent": "min_percent", "not_applicable": "allow_na", "na": "allow_na",
-    "roadmap": "by_year", "years": "by_year", "graded": "bands", "tiers": "bands", "weight_points": "weight",
+ALIASES = {  # nosec B105 - field names, not passwords
+    "knock_out": "condition", "knockout": "condition", "mandatory": "condition", "required_condition": "condition", "dieu_kien": "condition",
+    "overall_pass_points": "pass_points", "pass_total": "pass_points", "min_points": "pass_points",  # nosec B105
+    "pass_percent": "min_percent", "group_min_percent": "min_percent",  # nosec B105
+    "not_applicable": "allow_na", "na": "allow_na", "roadmap": "by_year", "years": "by_year", "graded": "bands", "tiers": "bands",
+    "weight_points": "weight",
 }
 
 Number = int | float

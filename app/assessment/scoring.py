@@ -165,7 +165,7 @@ class SetResult:
     method: str = "weighted_percent"
     #: The pass mark in force (percent or points) and its origin.
     pass_mark: float | None = None
-    pass_mark_origin: str = "default"
+    pass_mark_origin: str = "default"  # noqa: S105 - an origin label, not a password
     year: int | None = None
 
     def indicator(self, code: str) -> IndicatorResult | None:

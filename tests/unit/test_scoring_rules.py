@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from app.assessment.criteria import parse_text
 from app.assessment.scoring import (
     AnswerInput,
+    Override,
     appraised_points,
     check_appraised_points,
     display_value,
@@ -18,7 +19,6 @@ from app.assessment.scoring import (
     needs_explanation,
     score_set,
     score_with_overrides,
-    Override,
 )
 
 HEAD = """\
