@@ -484,9 +484,20 @@ def load_file(path: str | Path) -> tuple[CriteriaSet | None, list[CriteriaError]
     return parse_text(text, str(path))
 
 
+def _upgrade_stored(data: dict) -> dict:
+    """Versions stored before the schema (scoring.method 'points') read as today's 'weighted_percent'."""
+    scoring = data.get("scoring") if isinstance(data, dict) else None
+    if isinstance(scoring, dict) and scoring.get("method") == "points":
+        return {**data, "scoring": {**scoring, "method": "weighted_percent"}}
+    return data
+
+
 def criteria_from_dict(data: dict) -> CriteriaSet:
-    """Rebuild a set from its stored JSON; raises ValueError if it no longer validates."""
-    result, errors = _build(data, "<stored>")
+    """Rebuild a set from its stored JSON; raises ValueError if it no longer validates.
+
+    Content stored before the schema existed (`method: points`) is read as `weighted_percent`.
+    """
+    result, errors = _build(_upgrade_stored(data), "<stored>")
     if result is None:
         raise ValueError("; ".join(str(e) for e in errors))
     return result

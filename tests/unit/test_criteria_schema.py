@@ -170,3 +170,11 @@ def test_readme_field_tables_are_generated_from_the_schema():
     assert DOCS_BEGIN in text and DOCS_END in text
     inside = text.split(DOCS_BEGIN, 1)[1].split(DOCS_END, 1)[0]
     assert inside.strip() == field_tables().strip(), "criteria/README.md is out of date: run `flask --app wsgi criteria docs`"
+
+
+def test_content_stored_before_the_schema_still_loads():
+    """CriteriaVersion rows loaded earlier hold `method: points`; campaigns using them must keep working."""
+    cset, _ = parse_text(MINIMAL, "t.yaml")
+    old = json.loads(json.dumps(cset.data))
+    old["scoring"]["method"] = "points"
+    assert criteria_from_dict(old).scoring.method == "weighted_percent"
