@@ -26,7 +26,8 @@ class Heatmap:
     pages: int = 1
 
     def counts(self) -> dict[str, int]:
-        result = {"pass": 0, "partial": 0, "fail": 0, "none": 0}  # nosec B105
+        """Cells per class: pass, partial, fail, none (no data), na (nothing to score: "không áp dụng")."""
+        result = {"pass": 0, "partial": 0, "fail": 0, "none": 0, "na": 0}  # nosec B105
         for _name, _type, cells in self.rows:
             for cls, _p in cells:
                 result[cls] += 1
