@@ -195,6 +195,8 @@ def test_result_page_shows_79_99_next_to_below_the_mark(client, disp):
     assert '<p class="big">79,99%' in page
     assert "tổng điểm 79,99% dưới mức đạt 80% (thiếu 0,01 điểm phần trăm)" in page
     assert '<p class="big">80%' not in page
+    overview = client.get(f"/assessments/{disp['campaign'].id}/{disp['a'].id}/").get_data(as_text=True)
+    assert "bộ tiêu chí đạt khi tổng ≥ 80%" in overview
 
 
 def test_review_page_shows_79_99_and_the_failure_with_figures(client, disp):
