@@ -147,6 +147,14 @@ class GroupResult:
         """Indicators that are not met (conditions included)."""
         return [i for i in self.indicators if not i.met]
 
+    @property
+    def earned_shown(self) -> float:
+        """`earned` rounded for display so it agrees with the group's verdict against its minimum (`display_value`)."""
+        if self.minimum is None or not self.max_points:
+            return display_value(self.earned)
+        mark = to_decimal(self.minimum) * to_decimal(self.max_points) / HUNDRED
+        return display_value(self.earned, self.passed, mark)
+
 
 @dataclass
 class SetResult:
@@ -167,6 +175,20 @@ class SetResult:
     pass_mark: float | None = None
     pass_mark_origin: str = "default"  # noqa: S105 - an origin label, not a password
     year: int | None = None
+
+    @property
+    def points_passed(self) -> bool | None:
+        """Under `total_points`: whether the points total reaches the pass mark (None under `weighted_percent`)."""
+        if self.method != "total_points":
+            return None
+        return "points_below" not in self.reasons
+
+    @property
+    def earned_shown(self) -> float:
+        """`earned` rounded for display so it cannot contradict the points verdict (79.9992 → 79.99 below 80)."""
+        if self.method == "total_points" and self.pass_mark is not None:
+            return display_value(self.earned, self.points_passed, self.pass_mark)
+        return display_value(self.earned)
 
     def indicator(self, code: str) -> IndicatorResult | None:
         """The result of one indicator (conditions included), or None."""
@@ -311,6 +333,13 @@ def appraised_points(indicator: Indicator, value: Any, year: int | None = None) 
     return float(_judge(indicator, value, year)[0])
 
 
+def band_levels(indicator: Indicator) -> list[float]:
+    """The points a banded indicator can earn: 0 and each band's points, ascending (empty when not banded)."""
+    if not indicator.bands:
+        return []
+    return sorted({0.0, *(float(b.points) for b in indicator.bands)})
+
+
 def check_appraised_points(indicator: Indicator, points: Any, value: Any = None, year: int | None = None) -> str | None:
     """Check points a reviewer typed. Returns None when acceptable, else a problem code.
 
@@ -359,7 +388,8 @@ def aggregate(cset: CriteriaSet, results: dict[str, IndicatorResult], year: int 
         raw_percent = earned * HUNDRED / maximum if maximum else Decimal(0)
         percent = display_value(raw_percent, None if overall_ok else False)
         if not overall_ok:
-            failures.append(Failure("total_points", actual=float(earned), required=float(mark), shortfall=_shortfall(mark, earned), unit="points"))
+            failures.append(Failure("total_points", actual=display_value(earned, False, mark), required=float(mark),
+                                    shortfall=_shortfall(mark, earned), unit="points"))
     else:
         weighted = [(to_decimal(g.weight), raw) for g, raw in pairs if g.scored and g.weight]
         total_weight = sum((w for w, _ in weighted), Decimal(0))
@@ -430,7 +460,9 @@ class Override:
 
     `value`: the reviewer's corrected value, scored by the indicator's own rule (bands included);
     `met`: forces met / not met (full or no points); `points`: the appraised points (clamped to
-    [0, max]). None keeps the computed one. Applied in that order.
+    [0, max]). None keeps the computed one. Applied in that order. On a "không áp dụng" answer, no
+    override accepts it; a value, `met` or `points` means the reviewer judged the indicator
+    applicable, so it counts in the maximum again.
     """
 
     met: bool | None = None
@@ -452,10 +484,19 @@ def score_with_overrides(cset: CriteriaSet, answers: dict[str, AnswerInput], ove
             result.answered, result.not_applicable = True, False
             result.max_points = 0.0 if indicator.condition else float(indicator.points)
             result.points, result.reasons, result.met = float(earned), reasons, not reasons
+        reopened = result.not_applicable and (override.met is not None or override.points is not None)
+        if reopened:
+            # the reviewer did not accept "không áp dụng": the indicator counts in the maximum again
+            result.not_applicable, result.answered = False, True
+            result.max_points = 0.0 if indicator.condition else float(indicator.points)
+            result.points, result.met, result.reasons = 0.0, False, ["below_threshold"]
         if override.met is not None:
             result.met = override.met
             result.reasons = [] if override.met else (result.reasons or ["below_threshold"])
             result.points = result.max_points if override.met else 0.0
         if override.points is not None and not indicator.condition:
             result.points = float(min(max(to_decimal(override.points), Decimal(0)), to_decimal(result.max_points)))
+            if reopened and override.met is None:
+                result.met = result.points >= result.max_points
+                result.reasons = [] if result.met else (["partial_points"] if result.points > 0 else ["below_threshold"])
     return aggregate(cset, results, year)

@@ -18,14 +18,24 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.assessment.criteria import CriteriaSet
 from app.assessment.indicators import AnswerError, get_type
-from app.assessment.scoring import Override, SetResult, appraised_points, check_appraised_points, score_set, score_with_overrides
+from app.assessment.scoring import (
+    AnswerInput,
+    Override,
+    SetResult,
+    appraised_points,
+    band_levels,
+    check_appraised_points,
+    evaluate_indicator,
+    score_set,
+    score_with_overrides,
+)
 from app.audit.services import record
 from app.auth.models import ReviewerScope, User
 from app.campaigns.models import Campaign
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.notifications.services import notify
 from app.submissions import uploads
-from app.submissions.messages import answer_error, upload_error
+from app.submissions.messages import answer_error, upload_error, vn_number
 from app.submissions.models import Submission
 from app.submissions.services import Upload, answers_of, today_local
 from app.text import nfc
@@ -145,7 +155,8 @@ def snapshot_round(session: Session, actor: User, submission: Submission, cset: 
     for item in submission.evidence:
         evidence.setdefault(item.indicator_code, []).append(item.original_name)
     answers = {
-        a.indicator_code: {"value": a.parsed, "explanation": a.explanation or "", "evidence": sorted(evidence.get(a.indicator_code, []))}
+        a.indicator_code: {"value": a.parsed, "explanation": a.explanation or "", "evidence": sorted(evidence.get(a.indicator_code, [])),
+                           **({"na": True} if a.not_applicable else {})}
         for a in submission.answers
     }
     snap = SubmissionRound(submission_id=submission.id, round=submission.round, answers=answers,
@@ -397,6 +408,12 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
         if problem == "points_step":
             errors.setdefault(ind.field_name, []).append(_("Điểm thẩm định phải theo bước %(step)s điểm.", step=f"{ind.points_step:g}".replace(".", ",")))
             continue
+        if problem is None and points is not None and value is None and ind.bands and points not in band_levels(ind):
+            problem = "points_not_band"
+        if problem == "points_not_band" and value is None:
+            errors.setdefault(ind.field_name, []).append(_("Điểm thẩm định phải là một mức của thang điểm: %(levels)s.",
+                                                          levels="; ".join(vn_number(p) for p in band_levels(ind))))
+            continue
         if problem == "points_not_band":
             expected = appraised_points(ind, value, submission.campaign.year)
             errors.setdefault(ind.field_name, []).append(
@@ -417,7 +434,7 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
         appraisal.value, appraisal.met, appraisal.points, appraisal.comment = stored_value, met, points, comment
         appraisal.reviewer_id = actor.id
         effective_met = met if met is not None else (
-            appraised_points(ind, value, submission.campaign.year) >= (0 if ind.condition else ind.points) if value is not None else None)
+            evaluate_indicator(ind, AnswerInput(value, evidence_count=1), submission.campaign.year).met if value is not None else None)
         session.add(ScoreEvent(submission_id=submission.id, indicator_code=code, kind="appraised", met=effective_met,
                                points=points, actor_id=actor.id, reason=comment))
         record(session, actor, "score.appraise", submission, indicator=code, met=effective_met,
@@ -640,12 +657,17 @@ def is_recognised(session: Session, unit_id: int, set_code: str, year: int) -> b
 
 
 def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> tuple[Campaign, list[dict]]:
-    """Per indicator: how many units rated it met but were appraised not met (over-rating), most first."""
+    """Per indicator: how many units rated it met but were appraised not met (over-rating), most first.
+
+    Each row: `indicator`, `appraised`, `over`, `under`, `na` (appraised units that answered "không
+    áp dụng"; a refused N/A that is not met counts as over-rating) and `condition` (a điều kiện bắt
+    buộc, which the page lists apart).
+    """
     campaign = _campaign(session, campaign_id)
     if not can_read(actor, campaign):
         raise PermissionDenied(_("Bạn không có quyền xem đợt đánh giá này."))
     cset = campaign.criteria_version.criteria
-    counts: dict[str, dict[str, int]] = {i.code: {"appraised": 0, "over": 0, "under": 0} for i in cset.indicators}
+    counts: dict[str, dict[str, int]] = {i.code: {"appraised": 0, "over": 0, "under": 0, "na": 0} for i in cset.indicators}
     subs = session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign_id, Submission.status != "draft"))
     for submission in subs:
         self_result = score_set(cset, answers_of(submission), campaign.year)
@@ -656,7 +678,9 @@ def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> t
             counts[code]["appraised"] += 1
             counts[code]["over"] += int(mine and not theirs)
             counts[code]["under"] += int(theirs and not mine)
-    rows = [{"indicator": cset.indicator(code), **c} for code, c in counts.items() if c["appraised"]]
+            counts[code]["na"] += int(self_result.indicator(code).not_applicable)
+    rows = [{"indicator": cset.indicator(code), "condition": cset.indicator(code).condition, **c}
+            for code, c in counts.items() if c["appraised"]]
     rows.sort(key=lambda r: (-r["over"], r["indicator"].code))
     return campaign, rows
 

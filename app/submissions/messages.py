@@ -39,6 +39,11 @@ def _vn(value: float | None) -> str:
     return format_decimal(value, format="#,##0.##", locale="vi_VN")
 
 
+def vn_number(value: float | None) -> str:
+    """A number as Vietnamese write it, at most two decimals ('62,5', '10.000'); '—' for None."""
+    return _vn(value)
+
+
 def failure_text(failure: Failure) -> str:
     """Explain a failed rule with its figures: which rule, the value, the mark and the shortfall."""
     params = {"code": failure.code, "actual": _vn(failure.actual), "required": _vn(failure.required), "short": _vn(failure.shortfall)}

@@ -153,6 +153,13 @@ class IndicatorScore(db.Model):
     max_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
     self_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
     final_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
+    #: The official answered "không áp dụng" (the indicator is out of the self maximum).
+    self_na: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: "Không áp dụng" in the final result (accepted by the reviewer, or not yet appraised); reports
+    #: leave such rows out of pass rates and show them as N/A.
+    final_na: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The indicator is a condition (điều kiện bắt buộc): no points; reports show it apart from the score.
+    condition: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class GroupScore(db.Model):
