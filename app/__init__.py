@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, request, session
 from flask_login import current_user
 
-from .config import Config
+from .config import Config, from_environment
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 
@@ -58,13 +58,19 @@ class InsecureConfig(RuntimeError):
 
 
 def check_production_config(app: Flask) -> None:
-    """In production (FLASK_ENV/APP_ENV=production) refuse a default or short SECRET_KEY."""
+    """In production (FLASK_ENV/APP_ENV=production) refuse a default or short SECRET_KEY, and in-memory rate
+    limits with more than one web worker (each would count on its own). Raises InsecureConfig saying what to set."""
     import os
+
+    from .config import shared_limits_problem
 
     production = os.environ.get("APP_ENV", os.environ.get("FLASK_ENV", "")) == "production" or app.config.get("PRODUCTION")
     key = app.config.get("SECRET_KEY") or ""
     if production and (key == "dev-only-change-me" or len(key) < 32):
         raise InsecureConfig("SECRET_KEY must be set to a random value of at least 32 characters in production")
+    problem = shared_limits_problem(bool(production), app.config.get("RATELIMIT_STORAGE_URI", ""), app.config.get("WEB_WORKERS", 1))
+    if problem:
+        raise InsecureConfig(problem)
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -72,6 +78,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     root = Path(__file__).resolve().parent.parent
     app = Flask(__name__, template_folder=str(root / "templates"), static_folder="static", instance_path=str(root / "instance"))
     app.config.from_object(Config)
+    app.config.update(from_environment())  # read now, not when app.config was imported
     if isinstance(config, dict):
         app.config.update(config)
     elif config is not None:
@@ -93,8 +100,13 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .auth.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_token: str):
+        """The enabled user whose current session token the cookie holds (see User.get_id), else None."""
+        import sqlalchemy as sa
+
+        if not session_token or len(session_token) > 64:
+            return None
+        user = db.session.scalar(sa.select(User).where(User.session_token == session_token))
         return user if user is not None and user.is_enabled else None
 
     from .audit.views import bp as audit_bp
@@ -124,8 +136,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 
-    from .web import register_error_handlers, register_security_headers
+    from .auth.sessions import register_session_rules
+    from .web import register_error_handlers, register_input_checks, register_security_headers
 
+    register_input_checks(app)
+    register_session_rules(app)
     register_error_handlers(app)
     from .logging_setup import configure_logging
 
@@ -157,6 +172,11 @@ def create_app(config: type | dict | None = None) -> Flask:
 
         if not has_request_context():  # PDFs rendered by background jobs
             return {"current_lang": str(get_locale()), "user": None, "unread": 0}
+        from flask import g
+
+        if g.get("database_down"):  # the error page must not read the user or the badge from a dead database
+            return {"current_lang": str(get_locale()), "current_path": request.full_path.rstrip("?"),
+                    "user": login_manager.anonymous_user(), "unread": 0}
 
         unread = unread_count(db.session, current_user) if current_user.is_authenticated else 0
         return {"current_lang": str(get_locale()), "current_path": request.full_path.rstrip("?"), "user": current_user, "unread": unread}

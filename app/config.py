@@ -22,6 +22,55 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+def web_workers(environ: dict[str, str] | None = None) -> int:
+    """How many web worker processes gunicorn runs: WEB_CONCURRENCY when set, else (2 × CPU cores) + 1.
+
+    gunicorn.conf.py uses this same function, so the app and the server agree. Raises ValueError when
+    WEB_CONCURRENCY is not a whole number ≥ 1.
+    """
+    import multiprocessing
+
+    env = os.environ if environ is None else environ
+    raw = env.get("WEB_CONCURRENCY", "").strip()
+    if not raw:
+        return multiprocessing.cpu_count() * 2 + 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"WEB_CONCURRENCY must be a whole number of worker processes >= 1, not {raw!r}")
+    return int(raw)
+
+
+def shared_limits_problem(production: bool, storage_uri: str, workers: int) -> str | None:
+    """Why rate limits would not hold, or None: in production, memory:// storage with more than one worker.
+
+    Each worker (and each node) would keep its own count, so "10 per minute" becomes 10 × workers.
+    Takes the production flag, the RATELIMIT_STORAGE_URI and the worker count; returns an operator message.
+    """
+    if production and workers > 1 and (storage_uri or "memory://").startswith("memory://"):
+        return (f"RATELIMIT_STORAGE_URI is {storage_uri or 'memory://'} but {workers} web workers are configured "
+                "(WEB_CONCURRENCY, gunicorn.conf.py or -w): every worker would count login attempts on its own. "
+                "Set RATELIMIT_STORAGE_URI=redis://HOST:6379/0 (one Redis shared by every worker and node), "
+                "or WEB_CONCURRENCY=1 for a single worker.")
+    return None
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Settings read from the environment when an app is created (not frozen when this module is imported).
+
+    Takes the environment (default os.environ) and returns config keys:
+    RATELIMIT_STORAGE_URI (str, default "memory://"), IDLE_TIMEOUT_MINUTES (int ≥ 1, default 480 = 8 hours),
+    WEB_WORKERS (int, see web_workers). Raises ValueError with the variable's name on a malformed value.
+    """
+    env = os.environ if environ is None else environ
+    idle = env.get("IDLE_TIMEOUT_MINUTES", "480").strip()
+    if not idle.isdigit() or int(idle) < 1:
+        raise ValueError(f"IDLE_TIMEOUT_MINUTES must be a whole number of minutes >= 1, not {idle!r}")
+    return {
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        "IDLE_TIMEOUT_MINUTES": int(idle),
+        "WEB_WORKERS": web_workers(env),
+    }
+
+
 class Config:
     """Settings for a normal run. Every value can be overridden by an environment variable."""
 
@@ -31,8 +80,21 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     #: Largest evidence file accepted, in bytes (default 10 MiB).
     MAX_EVIDENCE_BYTES = int(os.environ.get("MAX_EVIDENCE_BYTES", str(10 * 1024 * 1024)))
-    #: Largest request body; a little above the evidence limit so several files fit in one save.
+    #: Largest request body for every page except the questionnaire and appraisal saves (below).
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(50 * 1024 * 1024)))
+    #: Questionnaire/appraisal saves: evidence bytes kept from one save (default 60 MiB: six 10 MiB scans);
+    #: files beyond it are refused by name, the typed values are still saved.
+    MAX_SAVE_BYTES = int(os.environ.get("MAX_SAVE_BYTES", str(60 * 1024 * 1024)))
+    #: Hard cap on the body of one save (default 500 MiB). Above it the body is not read at all, so
+    #: nothing typed can be recovered (the page says so); below it every text field is read.
+    MAX_SAVE_BODY_BYTES = int(os.environ.get("MAX_SAVE_BODY_BYTES", str(500 * 1024 * 1024)))
+    #: Largest text part of a save (one field in a questionnaire save; the whole text form of an appraisal), default 16 MiB.
+    MAX_SAVE_TEXT_BYTES = int(os.environ.get("MAX_SAVE_TEXT_BYTES", str(16 * 1024 * 1024)))
+    #: Quotas, far above honest use: files per indicator (20), evidence bytes per submission (1 GiB), characters per
+    #: explanation or appraisal comment (20 000, about six A4 pages; longer material belongs in an evidence file).
+    MAX_FILES_PER_INDICATOR = int(os.environ.get("MAX_FILES_PER_INDICATOR", "20"))
+    MAX_EVIDENCE_TOTAL_BYTES = int(os.environ.get("MAX_EVIDENCE_TOTAL_BYTES", str(1024 * 1024 * 1024)))
+    MAX_EXPLANATION_CHARS = int(os.environ.get("MAX_EXPLANATION_CHARS", "20000"))
     CRITERIA_DIR = os.environ.get("CRITERIA_DIR", str(PROJECT_ROOT / "criteria"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -61,10 +123,20 @@ class Config:
     PRODUCTION = os.environ.get("APP_ENV") == "production"
     #: How export jobs run: auto (procrastinate on PostgreSQL, a thread on SQLite), thread, sync, procrastinate.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "auto")
-    #: Rate limits: the public verification page and the login form.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    #: A running export whose heartbeat is older than this many seconds is stalled (its worker died).
+    JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", "120"))
+    #: How often a running export writes its heartbeat, in seconds (well under JOB_STALL_SECONDS).
+    JOB_HEARTBEAT_SECONDS = int(os.environ.get("JOB_HEARTBEAT_SECONDS", "15"))
+    #: How many times a stalled export is queued again by itself before it is marked failed.
+    JOB_AUTO_RETRIES = int(os.environ.get("JOB_AUTO_RETRIES", "1"))
+    #: How often `flask worker` looks for stalled exports, in seconds.
+    JOB_SWEEP_SECONDS = int(os.environ.get("JOB_SWEEP_SECONDS", "30"))
+    #: Rate limits: the public verification page and the login form. Their store, RATELIMIT_STORAGE_URI
+    #: (memory:// or redis://host:port/db), and IDLE_TIMEOUT_MINUTES are read by from_environment() in create_app.
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: When the shared Redis is unreachable, each worker limits on its own (logged) instead of failing the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: Optional PAdES signature of certificates: PEM key and certificate paths (unsigned when unset).
     CERT_SIGNING_KEY = os.environ.get("CERT_SIGNING_KEY") or None
     CERT_SIGNING_CERT = os.environ.get("CERT_SIGNING_CERT") or None
@@ -90,3 +162,6 @@ class TestConfig(Config):
     PRODUCTION = False
     JOBS_BACKEND = "sync"
     LOGIN_RATE_LIMIT = "200 per minute"
+    #: Each test app counts on its own, whatever the environment says; idle expiry at its default.
+    RATELIMIT_STORAGE_URI = "memory://"
+    IDLE_TIMEOUT_MINUTES = 480

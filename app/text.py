@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -45,3 +46,31 @@ def vn_sort_key(text: str | None) -> tuple:
         else:
             primary.append((ch.casefold(), 0))
     return (tuple(primary), tuple(tones))
+
+
+#: C0 controls, DEL and C1 controls: never typed on purpose; NUL is refused by PostgreSQL in text.
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: The same without tab, line feed and carriage return, which multi-line text may hold.
+CONTROL_IN_TEXT_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Bidirectional formatting characters (embeddings, overrides, isolates, marks): they can make "hoso\u202efdp.exe"
+#: display as "hosoexe.pdf", so they are removed from file names before a name is stored or shown.
+BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def has_control(text: str | None, multiline: bool = False) -> bool:
+    """True when `text` holds a control character (with multiline=True, tab/CR/LF are allowed)."""
+    return bool(text) and bool((CONTROL_IN_TEXT_RE if multiline else CONTROL_RE).search(text))
+
+
+def without_controls(text: str | None, multiline: bool = False) -> str:
+    """`text` with its control characters removed (tab/CR/LF kept when multiline=True); None gives ""."""
+    return (CONTROL_IN_TEXT_RE if multiline else CONTROL_RE).sub("", text or "")
+
+
+def clean_filename(name: str | None, default: str = "tep") -> str:
+    """A file name safe to store, show and put in a header: NFC, no control or bidi characters, no path,
+    stripped, at most 255 characters; `default` when nothing is left."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = BIDI_RE.sub("", CONTROL_RE.sub("", text))
+    text = text.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return text[:255] or default

@@ -7,13 +7,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, render_template, send_file
+from flask import Flask, flash, render_template, request, send_file
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
+from app.text import clean_filename, has_control, without_controls
 
 
 def commit_after(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -59,10 +61,91 @@ def invalid_form():
 
 
 def send_attachment(path, mimetype: str, download_name: str):
-    """Serve a stored file as a download (never rendered inline), with content sniffing off."""
-    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=download_name)
+    """Serve a stored file (a path or a binary file object) as a download, never rendered inline, with content
+    sniffing off. The Content-Disposition name is always cleaned (no control or bidi characters, no path)."""
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=clean_filename(download_name))
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+#: Form fields never shown back to the user (secrets and machinery).
+HIDDEN_FIELDS = frozenset({"csrf_token", "version", "go", "password", "current_password", "new_password", "confirm_password"})
+#: Names people know for the common fields; others are shown by their form name.
+FIELD_LABELS = {
+    "username": _l("Tên đăng nhập"), "password": _l("Mật khẩu"), "full_name": _l("Họ và tên"),
+    "email": _l("Thư điện tử"), "current_password": _l("Mật khẩu hiện tại"), "new_password": _l("Mật khẩu mới"),
+    "confirm_password": _l("Nhập lại mật khẩu mới"), "q": _l("Tìm kiếm"), "name": _l("Tên"),
+}
+
+
+def field_label(name: str) -> str:
+    """The label to show for a form field or query argument named `name` (an explanation names its indicator)."""
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
+    if name.startswith("ind_"):  # questionnaire fields: ind_G1_2, ind_G1_2_explanation, ind_G1_2_files (see Indicator.field_name)
+        for suffix, text in (("_explanation", _l("Giải thích của chỉ tiêu %(code)s")), ("_files", _l("Tệp minh chứng của chỉ tiêu %(code)s")),
+                             ("", _l("Trả lời chỉ tiêu %(code)s"))):
+            if name.endswith(suffix):
+                return str(text) % {"code": name[4: len(name) - len(suffix)].replace("_", ".")}
+    return name
+
+
+def typed_values() -> list[tuple[str, str]]:
+    """What the user typed in this POST, as (label, text) pairs, without secrets, empty fields or control
+    characters, so an error page can show it back. [] for other methods."""
+    if request.method != "POST":
+        return []
+    return [(field_label(key), without_controls(value, multiline=True)) for key, value in request.form.items(multi=True)
+            if key not in HIDDEN_FIELDS and value.strip()]
+
+
+def refuse_control_characters():
+    """before_request: refuse a request whose query arguments, form fields or uploaded file names hold a control
+    character (NUL, other C0/C1; tab and line breaks are allowed in form text). Path parameters with one give 404.
+
+    Returns None to go on, or a 400 page naming the fields and showing what was typed without those characters.
+    """
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    if any(isinstance(v, str) and has_control(v) for v in (request.view_args or {}).values()):
+        return render_template("errors/error.html", message=_("Không tìm thấy trang."), code=404), 404
+    bad: list[str] = []
+    for key, value in request.args.items(multi=True):
+        if has_control(key) or has_control(value):
+            bad.append(f"“{field_label(without_controls(key))}”")
+    if request.method in ("POST", "PUT", "PATCH"):
+        from flask import current_app
+
+        if getattr(current_app.view_functions.get(request.endpoint or ""), "save_guarded", False):
+            from app.saves import prepare_save_body
+
+            if prepare_save_body().body_refused:
+                return None  # the save view says what was too large and keeps what it can
+        try:
+            form, files = request.form, request.files
+        except RequestEntityTooLarge:
+            return None  # the view or the 413 handler says what was too large
+        for key, value in form.items(multi=True):
+            if has_control(key) or has_control(value, multiline=True):
+                bad.append(f"“{field_label(without_controls(key))}”")
+        for key, upload in files.items(multi=True):
+            if has_control(key) or has_control(upload.filename or ""):
+                bad.append(_("tệp “%(name)s”", name=clean_filename(upload.filename)))
+    if not bad:
+        return None
+    fields = ", ".join(dict.fromkeys(bad))
+    message = _("Không thực hiện được vì %(fields)s có ký tự điều khiển không hợp lệ (ví dụ ký tự NUL), thường do sao chép "
+                "từ tệp khác; chúng không hiện trên màn hình. Không có gì được lưu. Nội dung bạn đã nhập, đã bỏ các ký tự "
+                "đó, ở bên dưới: hãy quay lại, nhập hoặc dán lại rồi gửi lại.", fields=fields)
+    back = safe_next(request.path, "/") if request.method != "GET" else None
+    typed = typed_values() or [(field_label(without_controls(key)), without_controls(value)) for key, value in request.args.items(multi=True)
+                               if value.strip() and key not in HIDDEN_FIELDS]
+    return render_template("errors/error.html", message=message, code=400, typed=typed, back_url=back), 400
+
+
+def register_input_checks(app: Flask) -> None:
+    """Install the control-character check before every request (after CSRF and rate limits)."""
+    app.before_request(refuse_control_characters)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -88,20 +171,42 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(exc: Exception):
-        return render_template("errors/error.html", message=_("Tệp tải lên quá lớn."), code=413), 413
+        from flask import current_app
+
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        msg = _("Nội dung gửi lên (kể cả tệp) vượt giới hạn %(limit)s MB của trang này nên không được xử lý và KHÔNG có gì được lưu. "
+                "Hãy quay lại, bỏ bớt hoặc giảm dung lượng tệp rồi gửi lại.", limit=round(limit / 1024 / 1024, 1))
+        return render_template("errors/error.html", message=msg, code=413), 413
 
     @app.errorhandler(OperationalError)
     def database_unavailable(exc: Exception):
-        """The database went away: nothing was saved (the transaction is rolled back); show what was typed."""
-        from flask import current_app, request
+        """The database went away: nothing was saved (the transaction is rolled back); show what was typed.
+
+        The page is rendered without the database: the user is taken as anonymous for this response
+        (Flask-Login's g._login_user), so neither the header nor the notification badge queries the
+        dead database. After a questionnaire or appraisal save (see app.saves) the typed values come
+        back in a form that posts them again.
+        """
+        from flask import current_app, g, request
+        from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+
+        from app.saves import keep_typed_page
 
         current_app.logger.error("database unavailable: %s", exc)
+        g.database_down = True
+        g._login_user = current_app.login_manager.anonymous_user()
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection may be gone; the pool will replace it
             db.session.remove()
-        typed = [(key, value) for key, value in request.form.items(multi=True)
-                 if key not in ("csrf_token", "version", "go") and value.strip()] if request.method == "POST" else []
+        if request.method == "POST" and g.get("save_state") is not None and not g.save_state.body_refused:
+            return keep_typed_page(_("Không kết nối được cơ sở dữ liệu nên dữ liệu CHƯA được lưu. Nội dung bạn vừa nhập vẫn còn "
+                                     "bên dưới: chờ một lát rồi bấm “Lưu lại”."), 503)
+        try:
+            typed = [(key, value) for key, value in request.form.items(multi=True)
+                     if key not in ("csrf_token", "version", "go") and "password" not in key and value.strip()] if request.method == "POST" else []
+        except (RequestEntityTooLarge, ClientDisconnected):
+            typed = []
         msg = _("Không kết nối được cơ sở dữ liệu nên dữ liệu CHƯA được lưu. Nội dung bạn vừa nhập ở bên dưới; "
                 "hãy sao chép lại, chờ một lát rồi thử lại.")
         return render_template("errors/error.html", message=msg, code=503, typed=typed), 503

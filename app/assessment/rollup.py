@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from app.clock import LOCAL_TZ
+
 #: The Đề án's implementation starts in January 2026 (004:3282); targets are tracked from then.
 PROGRAMME_START = dt.date(2026, 1, 1)
 
@@ -58,11 +60,11 @@ def heat_class(earned: float | None, max_points: float | None, passed: bool | No
     return "partial" if earned > 0 else "fail"
 
 
-def timeliness(submitted_at: dt.datetime | None, deadline: dt.date, tz_hours: int = 7) -> str:
-    """on_time / late / missing for a reporting-rate breakdown (deadline is a local date, inclusive)."""
+def timeliness(submitted_at: dt.datetime | None, deadline: dt.date) -> str:
+    """on_time / late / missing for a reporting-rate breakdown (deadline is a local date, inclusive, Asia/Ho_Chi_Minh)."""
     if submitted_at is None:
         return "missing"
-    local = submitted_at.astimezone(dt.timezone(dt.timedelta(hours=tz_hours))).date() if submitted_at.tzinfo else submitted_at.date()
+    local = submitted_at.astimezone(LOCAL_TZ).date() if submitted_at.tzinfo else submitted_at.date()
     return "on_time" if local <= deadline else "late"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -36,3 +36,18 @@ class UserForm(FlaskForm):
     unit_id = SelectField(_l("Đơn vị (cho cán bộ đơn vị)"), coerce=lambda v: int(v) if v not in (None, "", "None") else None)
     scope_codes = MultiCheckboxField(_l("Bộ tiêu chí được thẩm định (cho cán bộ thẩm định)"), choices=[])
     is_enabled = BooleanField(_l("Đang hoạt động"), default=True)
+
+
+class PasswordChangeForm(FlaskForm):
+    """"Đổi mật khẩu" for the logged-in user: the current password, then the new one twice."""
+
+    current_password = PasswordField(_l("Mật khẩu hiện tại"), validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu hiện tại."))])
+    new_password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu mới."))])
+    confirm_password = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
+        DataRequired(message=_l("Vui lòng nhập lại mật khẩu mới.")),
+        EqualTo("new_password", message=_l("Hai lần nhập mật khẩu mới không giống nhau.")),
+    ])
+
+
+class EndSessionsForm(FlaskForm):
+    """The admin's "Đăng xuất mọi nơi" button (CSRF token only)."""

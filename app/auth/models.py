@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
     from app.units.models import Unit
 
 ROLES = ("admin", "reviewer", "official", "viewer")
+
+
+def new_session_token() -> str:
+    """A fresh random session token: 43 URL-safe characters (256 bits from `secrets`)."""
+    return secrets.token_urlsafe(32)
 
 
 class User(UserMixin, db.Model):
@@ -45,6 +51,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(5), default="vi")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: What a login session remembers of the user (Flask-Login's alternative id). Replaced on logout,
+    #: password change, disabling and "log out everywhere", so every older session cookie stops working.
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
 
     unit: Mapped[Unit | None] = relationship()
     scopes: Mapped[list[ReviewerScope]] = relationship(
@@ -54,6 +63,17 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled users are logged out
         return self.is_enabled
+
+    def get_id(self) -> str:
+        """Flask-Login: the id kept in the session cookie is the current session token, never the row id."""
+        return self.session_token
+
+    def end_sessions(self) -> None:
+        """End every existing session of this user for good: a new token makes every older cookie unknown.
+
+        The caller flushes/commits; to keep the current session, log the user in again afterwards.
+        """
+        self.session_token = new_session_token()
 
     @property
     def scope_codes(self) -> set[str]:

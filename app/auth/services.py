@@ -119,6 +119,8 @@ def update_user(session: Session, actor: User, user_id: int, *, role: str, full_
     user.email = (nfc(email) or "").lower()
     user.full_name = nfc(full_name) or ""
     user.unit_id = unit_id if role == "official" else None
+    if user.is_enabled and not is_enabled:
+        user.end_sessions()  # disabled: every session ends, and enabling again later does not bring them back
     user.is_enabled = is_enabled
     wanted = set(scope_codes) if role == "reviewer" else set()
     user.scopes = [s for s in user.scopes if s.set_code in wanted] + [
@@ -126,6 +128,40 @@ def update_user(session: Session, actor: User, user_id: int, *, role: str, full_
     ]
     if new_password:
         user.password_hash = hash_password(new_password, cost.time_cost, cost.memory_cost)
+        user.end_sessions()
+    session.flush()
+    return user
+
+
+def change_own_password(session: Session, user: User, *, current_password: str, new_password: str,
+                        cost: HashCost = HashCost()) -> User:
+    """The logged-in `user` changes their password. Every session of theirs ends (new session token);
+    the caller logs the current one in again. Raises ValidationFailed (fields current_password,
+    new_password) when the current password is wrong or the new one too short."""
+    errors: dict[str, list[str]] = {}
+    if not verify_password(user.password_hash, current_password or "", cost.time_cost, cost.memory_cost):
+        errors["current_password"] = [_("Mật khẩu hiện tại không đúng.")]
+    if len(new_password or "") < MIN_PASSWORD:
+        errors["new_password"] = [_("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD)]
+    if errors:
+        raise ValidationFailed(_("Chưa đổi được mật khẩu. Vui lòng sửa các lỗi bên dưới."), errors)
+    user.password_hash = hash_password(new_password, cost.time_cost, cost.memory_cost)
+    user.end_sessions()
+    from app.audit.services import record
+
+    record(session, user, "user.password_change", user)
+    session.flush()
+    return user
+
+
+def end_user_sessions(session: Session, actor: User, user_id: int) -> User:
+    """An admin logs `user_id` out everywhere: every existing session of that user ends for good.
+    Returns the user; raises PermissionDenied (not an admin) or NotFound."""
+    user = get_user(session, actor, user_id)
+    user.end_sessions()
+    from app.audit.services import record
+
+    record(session, actor, "user.end_sessions", user, username=user.username)
     session.flush()
     return user
 

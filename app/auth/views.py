@@ -8,10 +8,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.errors import ValidationFailed
 from app.extensions import db, limiter
-from app.web import commit_after, render_service_errors, safe_next
+from app.web import commit_after, invalid_form, render_service_errors, safe_next
 
 from . import services
-from .forms import LoginForm, UserForm
+from .forms import EndSessionsForm, LoginForm, PasswordChangeForm, UserForm
 
 bp = Blueprint("auth", __name__)
 
@@ -44,10 +44,36 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@commit_after
 def logout():
+    """End every session of this user for good (new session token), then this browser's session."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+    lang = session.get("lang")
     logout_user()
     session.clear()
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@commit_after
+def change_password():
+    """"Đổi mật khẩu": other sessions end; this one goes on with the new session token."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_own_password(db.session, current_user, current_password=form.current_password.data,
+                                         new_password=form.new_password.data, cost=hash_cost())
+        except ValidationFailed as exc:
+            return render_service_errors("auth/password.html", form, exc)
+        login_user(current_user._get_current_object())  # this session carries the new token
+        flash(_("Đã đổi mật khẩu. Mọi phiên đăng nhập khác của bạn đã kết thúc."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200
 
 
 def _user_form(obj=None) -> UserForm:
@@ -103,7 +129,28 @@ def user_edit(user_id: int):
             )
         except ValidationFailed as exc:
             return render_service_errors("auth/user_form.html", form, exc, creating=False, user=user)
+        if user.id == current_user.id:
+            login_user(user)  # an admin who changed their own password keeps this session, with the new token
         flash(_("Đã lưu người dùng %(name)s.", name=user.username), "success")
         return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, creating=False, user=user), 422 if form.errors else 200
+    return render_template("auth/user_form.html", form=form, creating=False, user=user,
+                           ), 422 if form.errors else 200
+
+
+@bp.route("/admin/users/<int:user_id>/end-sessions", methods=["POST"])
+@login_required
+@commit_after
+def user_end_sessions(user_id: int):
+    """"Đăng xuất mọi nơi": every session of the user ends for good (an admin doing it to themself is logged out too)."""
+    form = EndSessionsForm()
+    if not form.validate_on_submit():
+        return invalid_form()
+    user = services.end_user_sessions(db.session, current_user, user_id)
+    if user.id == current_user.id:
+        logout_user()
+        session.clear()
+        flash(_("Bạn đã đăng xuất khỏi mọi nơi."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("Đã đăng xuất %(name)s khỏi mọi nơi; người này phải đăng nhập lại.", name=user.username), "success")
+    return redirect(url_for("auth.user_edit", user_id=user.id))
 

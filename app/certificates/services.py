@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record
 from app.auth.models import User
+from app.clock import to_local
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.review.models import RecognitionDecision
 from app.review.services import can_read, can_review, get_decision
@@ -71,7 +72,7 @@ def context_of(cert: Certificate, decision: RecognitionDecision, submission: Sub
         "issuing_body": decision.issuing_body,
         "signer_name": decision.signer_name,
         "signer_title": decision.signer_title,
-        "issued_on": (cert.issued_at + dt.timedelta(hours=7)).date(),
+        "issued_on": to_local(cert.issued_at).date(),
         "verify_url": current_app.config["BASE_URL"].rstrip("/") + f"/verify/{cert.verify_code}",
         "replaces": cert.replaces.number if cert.replaces else "",
     }

@@ -11,8 +11,16 @@ from flask.cli import with_appcontext
 @click.option("--once", is_flag=True, help="Process the queued jobs, then exit.")
 @with_appcontext
 def worker(once: bool) -> None:
-    """Run background export jobs (needs PostgreSQL; on SQLite jobs run inside the web process)."""
-    if not current_app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+    """Run background export jobs (needs PostgreSQL; on SQLite jobs run inside the web process).
+
+    On start and every JOB_SWEEP_SECONDS, exports whose run stopped sending heartbeats for JOB_STALL_SECONDS
+    (a killed worker) are queued again or marked failed.
+    """
+    config = current_app.config
+    if config["JOB_HEARTBEAT_SECONDS"] * 3 > config["JOB_STALL_SECONDS"]:
+        raise click.ClickException("JOB_STALL_SECONDS must be at least three times JOB_HEARTBEAT_SECONDS, "
+                                   "or a live export could be taken for a stalled one")
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         raise click.ClickException("the worker needs PostgreSQL (DATABASE_URL=postgresql://…); with SQLite, exports run in the web process")
     from .queue import run_worker
 

@@ -14,6 +14,15 @@ JOB_STATES = ("queued", "running", "done", "failed")
 
 
 class ExportJob(db.Model):
+    """One requested export: its parameters, its state (queued → running → done | failed) and its result.
+
+    A run holds a lease: `attempt` is incremented when a runner claims the job and every later write of that
+    run (progress, heartbeat, result, error) is conditional on it, so a runner that lost the job (its worker was
+    presumed dead and the job retried) can no longer change it. `heartbeat_at` is written every
+    JOB_HEARTBEAT_SECONDS while a run is alive; a running job whose heartbeat is older than JOB_STALL_SECONDS
+    is stalled (see app.jobs.services.recover_stalled).
+    """
+
     __tablename__ = "export_jobs"
     __table_args__ = (sa.CheckConstraint("status IN ('queued','running','done','failed')", name="status_known"),)
 
@@ -34,3 +43,9 @@ class ExportJob(db.Model):
     error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     finished_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: Last sign of life of the current run (claim, progress or the heartbeat thread); None before the first run.
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: Lease: number of runs claimed so far (0 = never started). Only the run holding this number may write.
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Automatic re-queues after a stall since the user last started the job (capped by JOB_AUTO_RETRIES).
+    auto_retries: Mapped[int] = mapped_column(default=0, server_default="0")

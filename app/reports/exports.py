@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 
 import xlsxwriter
 
+from app.clock import today_local
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value):
-    """Text that a spreadsheet would read as a formula is prefixed with an apostrophe."""
+    """For CSV only: text that a spreadsheet would read as a formula is prefixed with an apostrophe.
+
+    XLSX does not need this: its cells are written with write_string (and strings_to_formulas off),
+    so a name such as "-Phường A" is stored as that exact text, never evaluated.
+    """
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -31,7 +36,11 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 
 def to_xlsx(tables: list[tuple[str, list[str], list[list]]], meta: list[tuple[str, str]]) -> bytes:
-    """One sheet per table; bold frozen header; numbers as numbers with a format; a first info sheet."""
+    """One sheet per table; bold frozen header; numbers as numbers with a format; a first info sheet.
+
+    Text cells hold exactly the text given (no apostrophe): they are string cells, which Excel and
+    LibreOffice never evaluate as formulas.
+    """
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     bold = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1, "text_wrap": True, "valign": "top"})
@@ -43,7 +52,7 @@ def to_xlsx(tables: list[tuple[str, list[str], list[list]]], meta: list[tuple[st
     info.set_column(1, 1, 80)
     for row, (key, value) in enumerate(meta):
         info.write_string(row, 0, key, bold)
-        info.write_string(row, 1, str(neutralise(value)))
+        info.write_string(row, 1, str(value))
     for title, headers, rows in tables:
         sheet = book.add_worksheet(_sheet_name(title, used))
         for col, header in enumerate(headers):
@@ -61,7 +70,7 @@ def to_xlsx(tables: list[tuple[str, list[str], list[list]]], meta: list[tuple[st
                 elif isinstance(value, float):
                     sheet.write_number(r, c, value, number)
                 else:
-                    sheet.write_string(r, c, str(neutralise(str(value))))
+                    sheet.write_string(r, c, str(value))
         if rows:
             sheet.autofilter(0, 0, len(rows), max(len(headers) - 1, 0))
     book.close()
@@ -79,5 +88,5 @@ def to_csv(headers: list[str], rows: list[list]) -> bytes:
 
 
 def filename(section: str, flt, ext: str) -> str:
-    parts = ["bao-cao", section, flt.set_code.lower() or "tat-ca", str(flt.year or "moi-nam"), dt.date.today().strftime("%Y%m%d")]
+    parts = ["bao-cao", section, flt.set_code.lower() or "tat-ca", str(flt.year or "moi-nam"), today_local().strftime("%Y%m%d")]
     return "-".join(parts) + "." + ext

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.assessment.rollup import FUNNEL, funnel_bucket, share
 from app.auth.models import User
 from app.campaigns.models import Campaign
+from app.clock import local_midnight_utc
 from app.submissions.models import Submission
 from app.units.models import Unit
 
@@ -56,7 +57,7 @@ def funnel(session: Session, actor: User, flt: ReportFilter) -> Funnel | None:
     if deadline is None:
         result.timeliness = {"on_time": 0, "late": 0, "missing": result.expected}
         return result
-    cutoff = dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time(), dt.timezone(dt.timedelta(hours=7))).astimezone(dt.UTC)
+    cutoff = local_midnight_utc(deadline + dt.timedelta(days=1))
     kind = sa.case((Submission.submitted_at.is_(None), "missing"), (Submission.submitted_at < cutoff, "on_time"), else_="late")
     counts = dict(session.execute(
         sa.select(kind, sa.func.count()).select_from(Unit).join(scope, scope.c.unit_id == Unit.id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -67,8 +69,7 @@ def section_csv(name: str):
     tables = section_tables(name, data)
     index = request.args.get("table", "0")
     title, headers, rows = tables[int(index) if index.isdigit() and int(index) < len(tables) else 0]
-    return Response(exports.to_csv(headers, rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{exports.filename(name, flt, "csv")}"'})
+    return send_attachment(io.BytesIO(exports.to_csv(headers, rows)), "text/csv; charset=utf-8", exports.filename(name, flt, "csv"))
 
 
 @bp.route("/exports", methods=["POST"])
@@ -94,7 +95,12 @@ def export():
 @login_required
 def export_status(job_id: int):
     job = jobs.get_job(db.session, current_user, job_id)
-    return render_template("reports/job.html", job=job, form=ExportForm())
+    requeued = jobs.recover_stalled(db.session, job_ids=[job.id])  # a dead worker's job: queue again or fail
+    db.session.commit()
+    for stalled_id in requeued:
+        jobs.dispatch(current_app._get_current_object(), stalled_id)
+    return render_template("reports/job.html", job=job, stalled=jobs.is_stalled(job), waited_too_long=jobs.waited_too_long(job),
+                           form=ExportForm())
 
 
 @bp.route("/exports/<int:job_id>/retry", methods=["POST"])
@@ -103,12 +109,13 @@ def export_retry(job_id: int):
     if not ExportForm().validate_on_submit():
         return invalid_form()
     try:
-        jobs.retry_job(db.session, current_user, job_id)
+        queued = jobs.retry_job(db.session, current_user, job_id)
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
         return render_template("errors/error.html", message=exc.message, code=409), 409
-    jobs.dispatch(current_app._get_current_object(), job_id)
+    if queued:
+        jobs.dispatch(current_app._get_current_object(), job_id)
     return redirect(url_for(".export_status", job_id=job_id))
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
@@ -37,8 +38,8 @@ from app.notifications.services import notify
 from app.submissions import uploads
 from app.submissions.messages import answer_error, upload_error, vn_number
 from app.submissions.models import Submission
-from app.submissions.services import Upload, answers_of, today_local
-from app.text import nfc
+from app.submissions.services import MISSING_VERSION, Upload, answers_of, today_local
+from app.text import clean_filename, nfc
 from app.units.models import Unit
 
 from .models import Appraisal, GroupAssignment, GroupSignoff, RecognitionDecision, ReturnItem, ScoreEvent, SubmissionRound
@@ -124,8 +125,14 @@ def _campaign(session: Session, campaign_id: int) -> Campaign:
 
 
 def _check_version(submission: Submission, expected: int | None) -> None:
-    if expected is not None and expected != submission.version:
-        raise Conflict(_("Phiếu vừa được người khác thay đổi. Dữ liệu bạn nhập vẫn còn trên trang; hãy xem lại rồi thực hiện lại."))
+    """Refuse (Conflict) an action made from an outdated page. MISSING_VERSION (the page sent no
+    usable version) is a conflict too; None skips the check and is for system callers only."""
+    if expected is None or expected == submission.version:
+        return
+    if expected == MISSING_VERSION:
+        raise Conflict(_("Trang bạn gửi không cho biết nó được mở từ phiên bản nào của phiếu, nên để không ghi đè lên thay đổi "
+                         "của người khác, CHƯA có gì được lưu. Dữ liệu bạn nhập vẫn còn trên trang; hãy xem lại rồi thực hiện lại."))
+    raise Conflict(_("Phiếu vừa được người khác thay đổi. Dữ liệu bạn nhập vẫn còn trên trang; hãy xem lại rồi thực hiện lại."))
 
 
 def officials_of(session: Session, unit_id: int) -> list[User]:
@@ -372,8 +379,14 @@ def _parse_points(raw: str, maximum: float) -> Decimal | None:
 
 
 def save_appraisal(session: Session, actor: User, submission_id: int, entries: dict[str, AppraisalInput], *,
-                   sign_groups: list[str] = (), expected_version: int | None = None) -> dict[str, list[str]]:
-    """Store appraised values, met/not met, points and comments; returns per-field errors (valid ones are saved)."""
+                   sign_groups: list[str] = (), expected_version: int | None = None,
+                   max_comment_chars: int = 20000) -> dict[str, list[str]]:
+    """Store appraised values, met/not met, points and comments; returns per-field errors (valid ones are saved).
+
+    An indicator whose value, points or comment is refused (a comment over `max_comment_chars`
+    characters included) is not saved at all; the others are. Raises Conflict (outdated page, see
+    _check_version, or a state that cannot be appraised) and PermissionDenied.
+    """
     submission = _for_review(session, actor, submission_id)
     _require_window(submission.campaign)
     if submission.status not in UNDER_REVIEW:
@@ -421,6 +434,11 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
             continue
         met = {"met": True, "not_met": False}.get(entry.met)
         comment = nfc(entry.comment) or ""
+        if len(comment) > max_comment_chars:
+            errors.setdefault(ind.field_name, []).append(
+                _("Nhận xét của chỉ tiêu %(code)s dài %(n)s ký tự, quá giới hạn %(limit)s ký tự nên chỉ tiêu này CHƯA được lưu.",
+                  code=code, n=format_decimal(len(comment)), limit=format_decimal(max_comment_chars)))
+            continue
         stored_value = None if value is None else {"v": value}
         appraisal = existing.get(code)
         if appraisal is None:
@@ -609,15 +627,19 @@ def create_decision(session: Session, actor: User, campaign_id: int, *, number: 
         try:
             checked = uploads.check_upload(scan.data, ("pdf",), max_bytes)
         except uploads.UploadError as exc:
-            errors["scan"] = [upload_error(exc, nfc(scan.filename) or "?")]
+            errors["scan"] = [upload_error(exc, clean_filename(scan.filename, "?"))]
     if errors:
         raise ValidationFailed(_("Chưa ghi được quyết định. Vui lòng sửa các lỗi bên dưới."), errors)
     decision = RecognitionDecision(number=number, decided_on=decided_on, signer_name=fields["signer_name"],
                                    signer_title=fields["signer_title"], issuing_body=fields["issuing_body"],
                                    campaign_id=campaign.id, created_by_id=actor.id, submissions=chosen)
     if checked is not None:
-        decision.scan_stored_name = uploads.store(upload_dir, checked)
-        decision.scan_original_name = (nfc(scan.filename) or "quyet-dinh.pdf")[:255]
+        try:
+            decision.scan_stored_name = uploads.store(upload_dir, checked, session)
+        except uploads.UploadError as exc:
+            raise ValidationFailed(_("Chưa ghi được quyết định. Vui lòng sửa các lỗi bên dưới."),
+                                   {"scan": [upload_error(exc, clean_filename(scan.filename, "?"))]}) from None
+        decision.scan_original_name = clean_filename(scan.filename, "quyet-dinh.pdf")
     session.add(decision)
     session.flush()
     for submission in chosen:

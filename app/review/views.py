@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 
+from app import saves
 from app.campaigns.services import campaigns_for, known_set_codes
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.submissions import uploads
-from app.submissions.services import Upload
+from app.submissions.services import Upload, parse_version
 from app.units.models import UNIT_TYPES
 from app.web import commit_after, invalid_form, render_service_errors, send_attachment
 
@@ -21,9 +23,9 @@ from .workflow import STATES
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
-def _version(form) -> int | None:
-    raw = form.version.data
-    return int(raw) if raw and str(raw).isdigit() else None
+def _version(form) -> int:
+    """The version the page was opened at; a missing or garbled one is MISSING_VERSION (a conflict, never "skip")."""
+    return parse_version(form.version.data)
 
 
 @bp.route("/")
@@ -39,12 +41,13 @@ def queue():
     return render_template("review/queue.html", form=form, rows=services.queue(db.session, current_user, flt))
 
 
-def _page(ctx, form=None, errors=None, status=200):
+def _page(ctx, form=None, errors=None, status=200, report=None):
     form = form or build_appraisal_form(ctx.criteria)(formdata=None, data=_appraisal_data(ctx))
     return render_template(
-        "review/submission.html", ctx=ctx, form=form, errors=errors or {}, return_form=ReturnForm(version=ctx.submission.version),
-        approve_form=ApproveForm(version=ctx.submission.version), reject_form=RejectForm(version=ctx.submission.version),
-        reopen_form=ReopenForm(), status_label=services.status_label,
+        "review/submission.html", ctx=ctx, form=form, errors=errors or {}, report=report, return_form=_return_form(ctx),
+        approve_form=ApproveForm(formdata=None, version=ctx.submission.version),
+        reject_form=RejectForm(formdata=None, version=ctx.submission.version),
+        reopen_form=ReopenForm(formdata=None), status_label=services.status_label,
     ), status
 
 
@@ -63,7 +66,34 @@ def _appraisal_data(ctx) -> dict:
     return data
 
 
+def _return_form(ctx) -> ReturnForm:
+    """The return form, never bound to the request (its version is the current one), with the deadline text the reviewer typed."""
+    form = ReturnForm(formdata=None, version=ctx.submission.version)
+    state = g.get("save_state")
+    if request.method == "POST" and (state is None or not state.body_refused):
+        typed = request.form.get("deadline", "")
+        if typed:
+            form.deadline.raw_data = [typed]
+    return form
+
+
+def _nothing_saved(headline: str, errors: dict | None = None) -> saves.SaveReport:
+    not_saved = [(m, f"{name}-box" if name.startswith("ind_") else None) for name, msgs in (errors or {}).items() for m in msgs]
+    return saves.SaveReport(headline, saved=[], not_saved=not_saved or [(_("Toàn bộ nội dung của lần lưu này (đang hiển thị bên dưới)."), None)])
+
+
+def _appraisal_rerender(state: saves.SaveState, submission_id: int):
+    """The appraisal page for a save that did not run (stale CSRF token or unreadable body); writes nothing."""
+    ctx = services.review_context(db.session, current_user, submission_id)
+    if state.body_refused:
+        return _page(ctx, report=saves.SaveReport(saves.body_headline(state)), status=413)
+    form = build_appraisal_form(ctx.criteria)()
+    form.version.data = request.form.get("version", "")
+    return _page(ctx, form, report=_nothing_saved(saves.csrf_headline(state.csrf_problem)), status=400)
+
+
 @bp.route("/<int:submission_id>", methods=["GET", "POST"])
+@saves.save_guard(_appraisal_rerender)
 @login_required
 @commit_after
 def submission(submission_id: int):
@@ -71,8 +101,8 @@ def submission(submission_id: int):
     if request.method == "GET":
         return _page(ctx)
     form = build_appraisal_form(ctx.criteria)()
-    if not form.validate_on_submit():
-        return _page(ctx, form, status=400)
+    if not form.validate_on_submit():  # the guard checked the token already; this is a second lock
+        return _page(ctx, form, report=_nothing_saved(saves.csrf_headline("stale")), status=400)
     entries = {
         ind.code: services.AppraisalInput(value=request.form.get(ind.field_name), met=request.form.get(ind.field_name + "_met", ""),
                                           points=request.form.get(ind.field_name + "_points", ""),
@@ -81,7 +111,7 @@ def submission(submission_id: int):
     }
     try:
         errors = services.save_appraisal(db.session, current_user, submission_id, entries, sign_groups=request.form.getlist("signoff"),
-                                         expected_version=_version(form))
+                                         expected_version=_version(form), max_comment_chars=current_app.config["MAX_EXPLANATION_CHARS"])
         if request.form.get("action") == "return" and not errors:
             reasons = {ind.code: request.form.get(ind.field_name + "_return", "") for ind in ctx.criteria.indicators
                        if request.form.get(ind.field_name + "_return", "").strip()}
@@ -89,17 +119,23 @@ def submission(submission_id: int):
             services.return_for_revision(db.session, current_user, submission_id, reasons, return_form.deadline.data)
             flash(_("Đã trả lại %(n)d chỉ tiêu cho đơn vị bổ sung.", n=len(reasons)), "success")
             return redirect(url_for(".submission", submission_id=submission_id))
-    except (ValidationFailed, Conflict) as exc:
+    except (ValidationFailed, Conflict, StaleDataError) as exc:
         db.session.rollback()
-        flash(exc.message, "error")
         ctx = services.review_context(db.session, current_user, submission_id)
         form.version.data = ctx.submission.version
-        return _page(ctx, form, getattr(exc, "errors", {}), status=exc.status_code)
+        if isinstance(exc, StaleDataError):
+            exc = Conflict(_("Phiếu vừa được người khác thay đổi. Dữ liệu bạn nhập vẫn còn trên trang; hãy xem lại rồi thực hiện lại."))
+        errors = getattr(exc, "errors", {})
+        return _page(ctx, form, errors, status=exc.status_code, report=_nothing_saved(exc.message, errors))
     if errors:
-        flash(_("Đã lưu các ô hợp lệ. %(n)d ô có lỗi CHƯA được lưu.", n=len(errors)), "error")
         ctx = services.review_context(db.session, current_user, submission_id)
         form.version.data = ctx.submission.version
-        return _page(ctx, form, errors, status=422)
+        report = saves.SaveReport(_("Đã lưu các ô hợp lệ. %(n)d ô có lỗi CHƯA được lưu.", n=len(errors)),
+                                  saved=[_("Các chỉ tiêu không có lỗi (giá trị, kết luận, điểm, nhận xét) và các xác nhận nhóm.")],
+                                  not_saved=[(m, f"{name}-box") for name, msgs in errors.items() for m in msgs])
+        if request.form.get("action") == "return":
+            report.not_saved.append((_("Việc trả lại phiếu: chưa thực hiện vì còn ô có lỗi."), None))
+        return _page(ctx, form, errors, status=422, report=report)
     flash(_("Đã lưu kết quả thẩm định."), "success")
     return redirect(url_for(".submission", submission_id=submission_id))
 

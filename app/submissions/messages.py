@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal as babel_format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.assessment.indicators import AnswerError
@@ -23,9 +24,20 @@ def answer_error(exc: AnswerError) -> str:
 
 
 def upload_error(exc: UploadError, filename: str) -> str:
+    """The sentence for a refused file, naming it and (for size and count refusals) the limit."""
+    p = exc.params
     messages = {
         "empty": _("Tệp “%(name)s” rỗng.", name=filename),
-        "too_large": _("Tệp “%(name)s” vượt quá giới hạn %(limit)s MB.", name=filename, limit=exc.params.get("limit_mb", "")),
+        "too_large": _("Tệp “%(name)s” vượt quá giới hạn %(limit)s MB mỗi tệp nên CHƯA được lưu.", name=filename,
+                       limit=format_decimal(p.get("limit_mb", 0))),
+        "write_failed": _("Tệp “%(name)s” CHƯA được lưu vì máy chủ không ghi được tệp (ổ đĩa đầy hoặc lỗi ghi). "
+                          "Câu trả lời và giải trình vẫn được lưu; hãy chọn lại tệp và thử lại sau, hoặc báo quản trị viên.",
+                          name=filename),
+        "too_many_files": _("Tệp “%(name)s” CHƯA được lưu: mỗi chỉ tiêu nhận tối đa %(limit)s tệp minh chứng. "
+                            "Hãy xóa bớt tệp cũ hoặc gộp các trang vào một tệp PDF.", name=filename, limit=p.get("limit", "")),
+        "submission_total": _("Tệp “%(name)s” CHƯA được lưu: tổng minh chứng của phiếu đã dùng %(used)s MB, giới hạn mỗi phiếu "
+                              "là %(limit)s MB. Hãy xóa bớt tệp không cần thiết hoặc nén/giảm độ phân giải bản quét.",
+                              name=filename, used=format_decimal(p.get("used_mb", 0)), limit=format_decimal(p.get("limit_mb", 0))),
         "bad_type": _("Tệp “%(name)s” không phải PDF, ảnh (PNG, JPEG), DOCX hoặc XLSX (kiểm tra theo nội dung tệp).", name=filename),
         "kind_not_allowed": _("Chỉ tiêu này chỉ nhận minh chứng loại: %(kinds)s (tệp “%(name)s”).", name=filename, kinds=exc.params.get("kinds", "")),
         "bad_archive": _("Tệp “%(name)s” bị hỏng hoặc có cấu trúc không an toàn.", name=filename),
@@ -36,7 +48,7 @@ def upload_error(exc: UploadError, filename: str) -> str:
 def _vn(value: float | None) -> str:
     if value is None:
         return "—"
-    return format_decimal(value, format="#,##0.##", locale="vi_VN")
+    return babel_format_decimal(value, format="#,##0.##", locale="vi_VN")
 
 
 def vn_number(value: float | None) -> str:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
@@ -23,8 +24,10 @@ from app.audit.services import record
 from app.auth.models import User
 from app.campaigns.models import Campaign
 from app.campaigns.services import can_see_campaign
+from app.clock import to_local
+from app.clock import today_local as _clock_today
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from app.text import nfc
+from app.text import clean_filename, nfc
 from app.units.models import Unit
 
 from . import uploads
@@ -62,8 +65,40 @@ class Context:
         return self.can_edit and (self.editable_codes is None or code in self.editable_codes)
 
     @property
-    def version(self) -> int | None:
-        return self.submission.version if self.submission else None
+    def version(self) -> int:
+        """The version a page must send back: the submission's, or NO_SUBMISSION_VERSION (0) before the first save."""
+        return self.submission.version if self.submission else NO_SUBMISSION_VERSION
+
+
+#: The version of a questionnaire nobody has saved yet: a first save expects it, so two officials
+#: saving a brand-new questionnaire one after the other cannot overwrite each other.
+NO_SUBMISSION_VERSION = 0
+#: What a page sent when its version is missing, blank or not a number: always a conflict, never "skip".
+MISSING_VERSION = -1
+
+
+def parse_version(raw: object) -> int:
+    """The version a form sent: a whole number 0..2^31-1, else MISSING_VERSION (which `_check_version` refuses)."""
+    text = str(raw).strip() if raw is not None else ""
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > 2**31 - 1:
+        return MISSING_VERSION
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Quotas of a questionnaire save (bytes and counts); defaults match app.config.Config."""
+
+    max_file_bytes: int = 10 * 1024 * 1024
+    max_files_per_indicator: int = 20
+    max_total_bytes: int = 1024 * 1024 * 1024
+    max_explanation_chars: int = 20000
+
+    @classmethod
+    def from_config(cls, config) -> Limits:
+        """Read MAX_EVIDENCE_BYTES, MAX_FILES_PER_INDICATOR, MAX_EVIDENCE_TOTAL_BYTES and MAX_EXPLANATION_CHARS."""
+        return cls(config["MAX_EVIDENCE_BYTES"], config["MAX_FILES_PER_INDICATOR"], config["MAX_EVIDENCE_TOTAL_BYTES"],
+                   config["MAX_EXPLANATION_CHARS"])
 
 
 @dataclass
@@ -72,10 +107,13 @@ class SaveOutcome:
     #: field name → messages for inputs that were not saved.
     errors: dict[str, list[str]] = field(default_factory=dict)
     saved_files: int = 0
+    #: Original names of the files stored by this save.
+    saved_names: list[str] = field(default_factory=list)
 
 
 def today_local() -> dt.date:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date()
+    """Today in Asia/Ho_Chi_Minh (see app.clock): a campaign closing today is editable until 23:59:59 local."""
+    return _clock_today()
 
 
 def _load(session: Session, campaign_id: int, unit_id: int) -> tuple[Campaign, Unit, Submission | None]:
@@ -112,7 +150,7 @@ def open_context(session: Session, actor: User, campaign_id: int, unit_id: int, 
         reason = _("Chỉ cán bộ của đơn vị được nhập phiếu này; bạn đang xem ở chế độ chỉ đọc.")
     elif status not in ("draft", "returned"):
         reason = _("Phiếu đã được gửi ngày %(date)s và đang ở trạng thái “%(status)s” nên chỉ xem được, không sửa được.",
-                   date=submission.submitted_at.strftime("%d/%m/%Y"), status=status_label(status))
+                   date=to_local(submission.submitted_at).strftime("%d/%m/%Y"), status=status_label(status))
     elif today < campaign.opens_on:
         reason = _("Đợt đánh giá chưa mở (mở từ %(date)s); phiếu chỉ xem được.", date=campaign.opens_on.strftime("%d/%m/%Y"))
     elif today > campaign.effective_close:
@@ -137,32 +175,53 @@ def _ensure_submission(session: Session, ctx: Context, actor: User) -> Submissio
 
 
 def _check_version(ctx: Context, expected_version: int | None) -> None:
+    """Refuse a save made from an outdated page (Conflict).
+
+    `expected_version` is the version the page showed: NO_SUBMISSION_VERSION (0) before the first
+    save, MISSING_VERSION when the page sent none (a conflict too). None skips the check and is
+    only for system callers (demo data, tests), never for a request.
+    """
+    if expected_version is None:
+        return
     current = ctx.version
-    if current is not None and expected_version is not None and expected_version != current:
-        who = ctx.submission.updated_by.full_name or ctx.submission.updated_by.username if ctx.submission.updated_by else "?"
-        raise Conflict(
-            _(
-                "Phiếu vừa được %(who)s lưu lúc %(time)s, sau khi bạn mở trang. Dữ liệu bạn vừa nhập vẫn còn bên dưới "
-                "nhưng CHƯA được lưu: hãy kiểm tra lại với bản mới nhất rồi bấm Lưu nháp lần nữa.",
-                who=who,
-                time=(ctx.submission.updated_at + dt.timedelta(hours=7)).strftime("%H:%M %d/%m/%Y"),
-            )
+    if expected_version == current:
+        return
+    if expected_version == MISSING_VERSION:
+        raise Conflict(_("Trang bạn gửi không cho biết nó được mở từ phiên bản nào của phiếu, nên để không ghi đè lên dữ liệu "
+                         "của người khác, dữ liệu bạn vừa nhập CHƯA được lưu. Nội dung vẫn còn bên dưới: hãy kiểm tra rồi bấm "
+                         "Lưu nháp lần nữa."))
+    if ctx.submission is None:
+        raise Conflict(_("Phiếu đã thay đổi sau khi bạn mở trang. Dữ liệu bạn vừa nhập vẫn còn bên dưới nhưng CHƯA được lưu: "
+                         "hãy kiểm tra rồi bấm Lưu nháp lần nữa."))
+    who = ctx.submission.updated_by.full_name or ctx.submission.updated_by.username if ctx.submission.updated_by else "?"
+    raise Conflict(
+        _(
+            "Phiếu vừa được %(who)s lưu lúc %(time)s, sau khi bạn mở trang. Dữ liệu bạn vừa nhập vẫn còn bên dưới "
+            "nhưng CHƯA được lưu: hãy kiểm tra lại với bản mới nhất rồi bấm Lưu nháp lần nữa.",
+            who=who,
+            time=to_local(ctx.submission.updated_at).strftime("%H:%M %d/%m/%Y"),
         )
+    )
 
 
 def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, group_code: str, *,
                values: dict[str, str], explanations: dict[str, str], files: dict[str, list[Upload]],
                remove_evidence: Iterable[int] = (), expected_version: int | None,
                upload_dir: str, max_bytes: int, today: dt.date | None = None, ctx: Context | None = None,
-               not_applicable: dict[str, bool] | None = None) -> SaveOutcome:
+               not_applicable: dict[str, bool] | None = None, limits: Limits | None = None) -> SaveOutcome:
     """Save one group's answers as a draft.
 
-    Every valid input is saved; an invalid value or file is not, and its message is returned so
-    the page can show it beside the user's text (which the page keeps). Nothing valid is lost.
-    `not_applicable` maps field names to the "Không áp dụng" checkbox; it is honoured only for an
-    indicator with `allow_na`, and is stored as the answer value `{"na": true}`.
+    Every valid input is saved; an invalid value, a too-long explanation or a refused file is not,
+    and its message is returned (field name → messages; `<field>_files` for files,
+    `<field>_explanation` for explanations) so the page can show it beside the user's text (which
+    the page keeps). Nothing valid is lost. `max_bytes` is the per-file limit; `limits` the other
+    quotas (defaults: Limits()). Files are written as `.part` and take their name at commit (see
+    uploads). `not_applicable` maps field names to the "Không áp dụng" checkbox; it is honoured only
+    for an indicator with `allow_na`, and is stored as the answer value `{"na": true}`.
+    Raises Conflict (outdated page, see _check_version), PermissionDenied, NotFound.
     """
     not_applicable = not_applicable or {}
+    limits = replace(limits or Limits(), max_file_bytes=max_bytes)
     if ctx is None or ctx.campaign.id != campaign_id or ctx.unit.id != unit_id:
         ctx = open_context(session, actor, campaign_id, unit_id, today)  # the caller's context is reused when given
     _require_edit(ctx)
@@ -172,7 +231,7 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
     _check_version(ctx, expected_version)
     submission = _ensure_submission(session, ctx, actor)
     errors: dict[str, list[str]] = {}
-    saved_files = 0
+    saved_names: list[str] = []
     removable = {e.id: e for e in submission.evidence if group.indicators and e.indicator_code in {i.code for i in group.indicators}}
     for evidence_id in remove_evidence:
         item = removable.get(int(evidence_id))
@@ -199,18 +258,27 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
                 answer.value = None if parsed is None else {"v": parsed}
             except AnswerError as exc:
                 errors.setdefault(name, []).append(answer_error(exc))
-        answer.explanation = nfc(explanations.get(name)) or ""
+        explanation = nfc(explanations.get(name)) or ""
+        if len(explanation) > limits.max_explanation_chars:
+            errors.setdefault(name + "_explanation", []).append(
+                _("Giải trình của chỉ tiêu %(code)s dài %(n)s ký tự, quá giới hạn %(limit)s ký tự nên CHƯA được lưu. "
+                  "Hãy rút gọn, hoặc đưa phần chi tiết vào một tệp minh chứng.",
+                  code=indicator.code, n=format_decimal(len(explanation)), limit=format_decimal(limits.max_explanation_chars)))
+        else:
+            answer.explanation = explanation
         for upload in files.get(name, []):
             try:
-                checked = uploads.check_upload(upload.data, indicator.evidence.kinds, max_bytes)
+                _check_quota(submission, indicator.code, len(upload.data), limits)
+                checked = uploads.check_upload(upload.data, indicator.evidence.kinds, limits.max_file_bytes)
+                stored = uploads.store(upload_dir, checked, session)
             except uploads.UploadError as exc:
-                errors.setdefault(name + "_files", []).append(upload_error(exc, nfc(upload.filename) or "?"))
+                errors.setdefault(name + "_files", []).append(upload_error(exc, clean_filename(upload.filename, "?")))
                 continue
-            stored = uploads.store(upload_dir, checked)
+            saved_names.append((nfc(upload.filename) or "tep")[:255])
             submission.evidence.append(
                 Evidence(
                     indicator_code=indicator.code,
-                    original_name=(nfc(upload.filename) or "tep")[:255],
+                    original_name=clean_filename(upload.filename),
                     stored_name=stored,
                     kind=checked.kind,
                     content_type=checked.content_type,
@@ -219,13 +287,23 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
                     uploaded_by_id=actor.id,
                 )
             )
-            saved_files += 1
             record(session, actor, "evidence.upload", submission, indicator=indicator.code, file=submission.evidence[-1].original_name,
                    sha256=checked.sha256, size=len(checked.data))
     submission.updated_at = dt.datetime.now(dt.UTC)
     submission.updated_by_id = actor.id
     session.flush()
-    return SaveOutcome(submission, errors, saved_files)
+    return SaveOutcome(submission, errors, len(saved_names), saved_names)
+
+
+def _check_quota(submission: Submission, indicator_code: str, size: int, limits: Limits) -> None:
+    """Raise UploadError when one more file of `size` bytes would pass the per-indicator count or per-submission bytes quota."""
+    count = sum(1 for e in submission.evidence if e.indicator_code == indicator_code)
+    if count >= limits.max_files_per_indicator:
+        raise uploads.UploadError("too_many_files", limit=limits.max_files_per_indicator)
+    total = sum(e.size for e in submission.evidence)
+    if total + size > limits.max_total_bytes:
+        raise uploads.UploadError("submission_total", limit_mb=round(limits.max_total_bytes / 1024 / 1024),
+                                  used_mb=round(total / 1024 / 1024, 1))
 
 
 def answers_of(submission: Submission | None) -> dict[str, AnswerInput]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
+from app import saves
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.web import commit_after, send_attachment
@@ -14,13 +17,6 @@ from . import services, uploads
 from .forms import SubmitForm, build_group_form
 
 bp = Blueprint("submissions", __name__, url_prefix="/assessments")
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 @bp.route("/")
@@ -40,14 +36,40 @@ def overview(campaign_id: int, unit_id: int):
     )
 
 
-def _group_page(ctx, group, form, errors=None, status=200):
+def _group_page(ctx, group, form, errors=None, status=200, report=None):
     return render_template(
         "submissions/group.html", ctx=ctx, group=group, form=form, errors=errors or {},
-        result=services.current_result(ctx),
+        result=services.current_result(ctx), report=report, limits=saves.size_limits(),
     ), status
 
 
+def _nothing_saved(headline: str) -> saves.SaveReport:
+    """The report of a save that stored nothing: every typed value is on the page, every file must be chosen again."""
+    return saves.SaveReport(headline, saved=[], not_saved=[(_("Toàn bộ nội dung của lần lưu này (đang hiển thị bên dưới)."), None)],
+                            rechoose=saves.sent_file_names())
+
+
+def _group_rerender(state: saves.SaveState, campaign_id: int, unit_id: int, group_code: str):
+    """The group page for a save that did not run (stale CSRF token or unreadable body); writes nothing."""
+    ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
+    grp = ctx.criteria.group(group_code)
+    if grp is None:
+        return render_template("errors/error.html", message=_("Không tìm thấy nhóm tiêu chí."), code=404), 404
+    form_cls = build_group_form(grp)
+    if state.body_refused:
+        form = form_cls(formdata=None, data=_saved_data(ctx, grp))
+        return _group_page(ctx, grp, form, report=saves.SaveReport(saves.body_headline(state)), status=413)
+    form = form_cls()
+    form.version.data = request.form.get("version", "")  # still the page's version: the conflict check stays meaningful
+    return _group_page(ctx, grp, form, report=_nothing_saved(saves.csrf_headline(state.csrf_problem)), status=400)
+
+
+def _field_anchor(name: str) -> str:
+    return name.removesuffix("_files") if name.endswith("_files") else name
+
+
 @bp.route("/<int:campaign_id>/<int:unit_id>/groups/<group_code>", methods=["GET", "POST"])
+@saves.save_guard(_group_rerender)
 @login_required
 @commit_after
 def group(campaign_id: int, unit_id: int, group_code: str):
@@ -60,33 +82,55 @@ def group(campaign_id: int, unit_id: int, group_code: str):
         form = form_cls(formdata=None, data=_saved_data(ctx, grp))
         return _group_page(ctx, grp, form)
     form = form_cls()
-    if not form.validate_on_submit():
-        return _group_page(ctx, grp, form, status=400)
-    files = {
-        ind.field_name: [services.Upload(f.filename or "", f.read()) for f in request.files.getlist(ind.field_name + "_files") if f and f.filename]
-        for ind in grp.indicators
-    }
+    if not form.validate_on_submit():  # the guard checked the token already; this is a second lock
+        return _group_page(ctx, grp, form, report=_nothing_saved(saves.csrf_headline("stale")), status=400)
+    files: dict[str, list[services.Upload]] = {}
+    refused: dict[str, list[str]] = {}
+    for ind in grp.indicators:
+        for f in request.files.getlist(ind.field_name + "_files"):
+            if not f or not f.filename:
+                continue
+            if isinstance(f.stream, saves.CappedFile) and f.stream.refusal:
+                refused.setdefault(ind.field_name + "_files", []).append(saves.refusal_message(f.stream))
+                continue
+            files.setdefault(ind.field_name, []).append(services.Upload(f.filename, f.read()))
+    page_version = services.parse_version(request.form.get("version"))
     try:
         outcome = services.save_group(
             db.session, current_user, campaign_id, unit_id, group_code,
             values={i.field_name: request.form.get(i.field_name) for i in grp.indicators},
             explanations={i.field_name: request.form.get(i.field_name + "_explanation") for i in grp.indicators},
             files=files, remove_evidence=[v for v in request.form.getlist("remove_evidence") if v.isdigit()],
-            expected_version=_int_or_none(form.version.data),
+            expected_version=page_version,
             upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"], ctx=ctx,
             not_applicable={i.field_name: bool(request.form.get(i.field_name + "_na")) for i in grp.indicators if i.allow_na},
+            limits=services.Limits.from_config(current_app.config),
         )
-    except Conflict as exc:
+    except (Conflict, StaleDataError, IntegrityError) as exc:
+        # StaleDataError / IntegrityError: another save of the same questionnaire committed while this one ran.
         db.session.rollback()
         ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
         form.version.data = ctx.version
-        flash(exc.message, "error")
-        return _group_page(ctx, grp, form, status=409)
+        message = exc.message if isinstance(exc, Conflict) else _(
+            "Phiếu vừa được người khác lưu cùng lúc với bạn. Dữ liệu bạn vừa nhập vẫn còn bên dưới nhưng CHƯA được lưu: "
+            "hãy kiểm tra lại với bản mới nhất rồi bấm Lưu nháp lần nữa.")
+        return _group_page(ctx, grp, form, report=_nothing_saved(message), status=409)
     form.version.data = outcome.submission.version
-    if outcome.errors:
+    errors = {**outcome.errors}
+    for key, messages in refused.items():
+        errors.setdefault(key, []).extend(messages)
+    if errors:
         ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
-        flash(_("Đã lưu các ô hợp lệ. %(n)d ô có lỗi CHƯA được lưu — xem thông báo màu đỏ, sửa rồi lưu lại.", n=len(outcome.errors)), "error")
-        return _group_page(ctx, grp, form, errors=outcome.errors, status=422)
+        saved = [_("Các câu trả lời và giải trình hợp lệ của nhóm %(code)s.", code=grp.code)]
+        if outcome.saved_names:
+            saved.append(_("Tệp: %(names)s.", names=", ".join(f"“{n}”" for n in outcome.saved_names)))
+        stored = set(outcome.saved_names)
+        report = saves.SaveReport(
+            _("Đã lưu các ô hợp lệ. %(n)d ô có lỗi CHƯA được lưu — xem thông báo màu đỏ, sửa rồi lưu lại.", n=len(errors)),
+            saved=saved, not_saved=[(m, _field_anchor(name)) for name, msgs in errors.items() for m in msgs],
+            rechoose=[n for n in saves.sent_file_names() if n not in stored],
+        )
+        return _group_page(ctx, grp, form, errors=errors, status=422, report=report)
     flash(_("Đã lưu nháp nhóm %(code)s.", code=grp.code), "success")
     target = request.form.get("go")
     codes = [g.code for g in ctx.criteria.groups]
@@ -118,7 +162,7 @@ def submit(campaign_id: int, unit_id: int):
     if not form.validate_on_submit():
         return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ."), code=400), 400
     try:
-        services.submit(db.session, current_user, campaign_id, unit_id, expected_version=_int_or_none(form.version.data))
+        services.submit(db.session, current_user, campaign_id, unit_id, expected_version=services.parse_version(form.version.data))
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         ctx = services.open_context(db.session, current_user, campaign_id, unit_id)

@@ -42,6 +42,9 @@ MATRIX = {
     ("auth.user_new", "POST"): ("/admin/users/new", expect(admin="any")),
     ("auth.user_edit", "GET"): ("/admin/users/{official_b_user}", ADMIN_ONLY),
     ("auth.user_edit", "POST"): ("/admin/users/{official_b_user}", expect(admin="any")),
+    ("auth.user_end_sessions", "POST"): ("/admin/users/{official_b_user}/end-sessions", expect(admin="any")),
+    ("auth.change_password", "GET"): ("/account/password", LOGGED_OK),
+    ("auth.change_password", "POST"): ("/account/password", expect("login", "any", "any", "any", "any", "any", "any")),
     ("campaigns.index", "GET"): ("/campaigns/", LOGGED_OK),
     ("campaigns.new", "GET"): ("/campaigns/new", ADMIN_ONLY),
     ("campaigns.new", "POST"): ("/campaigns/new", expect(admin="any")),
@@ -141,6 +144,8 @@ def classify(response) -> str:
     if response.status_code == 403:
         return "deny"
     if response.status_code in (301, 302) and "/login" in (response.location or ""):
+        return "login"
+    if response.status_code == 401:  # a save by a logged-out user: refused, with the typed values and a "log in" message
         return "login"
     if response.status_code >= 500:
         return "error"

@@ -160,7 +160,8 @@ def test_keyboard_only_login_and_save(server, browser, world):
     page.keyboard.type("canbo.a")
     page.keyboard.press("Tab")
     page.keyboard.type("mat-khau-thu-nghiem")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():  # wait for the login redirect itself, not just an idle network
+        page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
     assert "Phiếu tự đánh giá của đơn vị" in page.content()
     campaign, unit = world["campaign"], world["unit_a"]
@@ -169,7 +170,8 @@ def test_keyboard_only_login_and_save(server, browser, world):
     page.focus(f"input[name={first.field_name}][value=yes]")
     page.keyboard.press("Space")
     page.focus("button[value=stay]")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
     assert "Đã lưu nháp nhóm G1." in page.content()
 

@@ -81,10 +81,13 @@ def test_formula_injection_is_neutralised_in_csv_and_xlsx():
     assert neutralise("Phường An") == "Phường An" and neutralise(-5) == -5
     csv_bytes = to_csv(["Đơn vị"], [["=1+1"], ["Phường An"]])
     assert b"'=1+1" in csv_bytes
-    book = openpyxl.load_workbook(io.BytesIO(to_xlsx([("Thử", ["Đơn vị", "Điểm"], [["=1+1", 5.0], ["@cmd", None]])], [("Thành phố", "=x")])))
+    # XLSX holds the text exactly (a string cell is never evaluated): no apostrophe, never a formula.
+    names = ["=1+1", "@cmd", "-Phường An", "+84 Tổ dân phố", "Phường An"]
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx([("Thử", ["Đơn vị", "Điểm"], [[n, 5.0] for n in names])], [("Thành phố", "=x")])))
     sheet = book["Thử"]
-    assert sheet["A2"].value == "'=1+1" and sheet["A2"].data_type == "s" and sheet["A3"].value == "'@cmd"
-    assert book["Thông tin"]["B1"].value == "'=x"
+    assert [sheet.cell(row=r, column=1).value for r in range(2, 2 + len(names))] == names
+    assert all(sheet.cell(row=r, column=1).data_type == "s" for r in range(2, 2 + len(names)))
+    assert book["Thông tin"]["B1"].value == "=x" and book["Thông tin"]["B1"].data_type == "s"
 
 
 def _zip(entries: dict[str, bytes], compress=zipfile.ZIP_DEFLATED) -> bytes:

@@ -91,5 +91,17 @@ def test_email_copy_goes_through_smtp_after_commit_only(app, world):
         mail.init_app(app)
 
 
-def test_mail_is_off_by_default(app, world):
-    assert app.config["MAIL_ENABLED"] is False
+def test_mail_is_off_by_default(tmp_path):
+    """The production default, not the test config: a fresh process with no MAIL_* variables builds the normal
+    Config and must not send mail."""
+    import json
+    import os
+    import subprocess  # nosec B404 - fixed command, no user input
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAIL_") and k not in ("APP_ENV", "FLASK_ENV")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'probe.sqlite3'}"
+    code = ("import json; from app import create_app; a = create_app(); "
+            "print(json.dumps([a.config['MAIL_ENABLED'], a.config.get('TESTING', False)]))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=120)  # noqa: S603
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, False]

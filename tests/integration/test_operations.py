@@ -51,6 +51,7 @@ def test_production_refuses_a_default_or_short_secret_key():
 
     class Good(Production):
         SECRET_KEY = "x" * 48
+        WEB_WORKERS = 1  # one worker: in-memory rate limits are allowed (see test_sessions for several workers)
 
     assert create_app(Good)
 

@@ -1,7 +1,7 @@
 """indicator_scores: "không áp dụng" (self and final) and condition flags for reports
 
 Revision ID: 5d1e0a7c9b21
-Revises: c48a33e1b3fd
+Revises: 5e7a1c9d2b40
 Create Date: 2026-11-29 19:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5d1e0a7c9b21'
-down_revision = 'c48a33e1b3fd'
+down_revision = '5e7a1c9d2b40'
 branch_labels = None
 depends_on = None
 
