@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from babel.numbers import NumberFormatError, parse_decimal
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -63,7 +63,7 @@ YES, NO = "Có", "Không"
 _TRUE = {"có", "co", "x", "yes", "true", "1", "đúng"}
 _FALSE = {"không", "khong", "no", "false", "0", "sai"}
 #: "Áp dụng cho" of a roadmap row that holds the set's pass mark (not a valid indicator code).
-PASS_MARK = "Điểm đạt của bộ"
+PASS_MARK = "Điểm đạt của bộ"  # noqa: S105  # nosec B105 - a label, not a password
 LIST_SEP = "; "
 HEADER_ROW, KEY_ROW, FIRST_ROW = 1, 2, 3
 #: Rows of each table sheet that carry drop-down lists (beyond the rows written).
@@ -699,12 +699,13 @@ def import_workbook(content: bytes) -> tuple[dict | None, list[WorkbookError]]:
     if any(e.cell.endswith(str(HEADER_ROW)) and e.message.startswith("thiếu cột") for e in reader.errors):
         return None, reader.errors
     _assemble(data, tables, reader)
-    cell_errors = {(e.sheet, e.cell) for e in reader.errors}
+    if reader.errors:
+        # cells that cannot be read come first: the rules of the format are checked once every cell reads
+        return None, _sorted(reader.errors)
     model, problems = validate_data(data)
     for problem in problems:
         sheet, cell = _cell_for(reader.locs, problem)
-        if (sheet, cell) not in cell_errors:
-            reader.error(sheet, cell, _vi(problem, sheet, cell))
+        reader.error(sheet, cell, _vi(problem))
     if reader.errors or model is None:
         return None, _sorted(reader.errors)
     return data, []
@@ -892,17 +893,28 @@ _VI: tuple[tuple[str, str], ...] = (
     (r"^type '(?P<v>\w+)' needs .*$", "loại “{v}” cần ngưỡng (Phép so sánh + Ngưỡng), mức điểm hoặc tỷ lệ"),
     (r"^operator '(?P<v>.+)' not allowed for type '(?P<t>\w+)'.*$", "phép so sánh “{v}” không dùng được với loại “{t}”"),
     (r"^weight contradicts method total_points.*$", "cách xét total_points không dùng trọng số nhóm: xóa trọng số"),
-    (r"^pass mark (?P<v>\S+) is above the set's maximum (?P<t>\S+) points.*$", "điểm đạt {v} cao hơn tổng điểm tối đa {t} của bộ: không đơn vị nào đạt được"),
+    (r"^pass mark (?P<n1>\S+) is above the set's maximum (?P<n2>\S+) points.*$", "điểm đạt {n1} cao hơn tổng điểm tối đa {n2} của bộ: không đơn vị nào đạt được"),
     (r"^a 'choice' indicator needs 'options'$", f"chỉ tiêu loại choice cần các phương án (trang {OPTION_SHEET})"),
     (r"^percent threshold must be a number from 0 to 100$", "ngưỡng phần trăm phải là số từ 0 đến 100"),
     (r"^count threshold must be a whole number ≥ 0$", "ngưỡng đếm phải là số nguyên ≥ 0"),
 )
 
 
-def _vi(problem: Problem, sheet: str, cell: str) -> str:
+def _vi_part(key: str, value: str) -> str:
+    if key == "k":
+        return _HEADERS.get(value, value)
+    if key.startswith("n"):
+        try:
+            return format_decimal(Decimal(value), locale="vi")
+        except ArithmeticError:
+            return value
+    return value
+
+
+def _vi(problem: Problem) -> str:
     """A Vietnamese message for a schema problem (the schema's own text, in brackets, when no wording is known)."""
     for pattern, template in _VI:
         match = re.match(pattern, problem.message)
         if match:
-            return template.format(**{k: _HEADERS.get(v, v) if k == "k" else v for k, v in match.groupdict().items()})
+            return template.format(**{k: _vi_part(k, v) for k, v in match.groupdict().items()})
     return f"không hợp lệ theo định dạng bộ tiêu chí ({problem.message})"
