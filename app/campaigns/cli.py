@@ -158,7 +158,8 @@ def import_command(xlsx_path: str) -> None:
     Errors are printed as `sheet!cell: message` and the exit code is 1.
     """
     from app.assessment.workbook import import_workbook
-    from app.assessment_import import create_draft_version
+    from app.criteria_sets.services import create_draft_version
+    from app.errors import ValidationFailed
 
     data, errors = import_workbook(Path(xlsx_path).read_bytes())
     if data is None:
@@ -166,6 +167,15 @@ def import_command(xlsx_path: str) -> None:
             click.echo(str(error), err=True)
         click.echo(f"{len(errors)} error(s) in {xlsx_path}; nothing imported", err=True)
         sys.exit(1)
-    row = create_draft_version(db.session, None, data, source=Path(xlsx_path).name)
+    try:
+        row = create_draft_version(db.session, None, data, source=Path(xlsx_path).name)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for error in exc.errors.get("data", []):
+            click.echo(f"{xlsx_path}: {error}", err=True)
+        click.echo(f"{exc.message} ({xlsx_path}; nothing imported)", err=True)
+        sys.exit(1)
     db.session.commit()
-    click.echo(f"{row.label}: imported from {xlsx_path} as a new draft version (id {row.id}); existing versions unchanged")
+    given = data.get("version")
+    renumbered = f" (the workbook said v{given}; a new draft always takes the next number)" if given != row.version else ""
+    click.echo(f"{row.label}: imported from {xlsx_path} as a new draft version (id {row.id}){renumbered}; existing versions unchanged")

@@ -114,7 +114,7 @@ def compare(old: dict, new: dict, mapping: dict[str, str | None] | None = None) 
     mapping = dict(mapping or {})
     matched_new: set[str] = set()
     for code, (group, ind) in old_inds.items():
-        target = mapping[code] if code in mapping else (code if code in new_inds else None)
+        target = mapping.get(code, code if code in new_inds else None)
         if target is None or target not in new_inds:
             result.removed.append({**ind, "_group": group})
             continue

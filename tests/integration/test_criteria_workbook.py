@@ -8,14 +8,14 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.assessment.workbook import IND_SHEET, import_workbook
-from app.assessment_import import create_draft_version
 from app.audit.models import AuditEntry
 from app.campaigns.models import CriteriaVersion
+from app.criteria_sets.services import create_draft_version
 from app.extensions import db
 
 
 def _rows(code: str) -> list[CriteriaVersion]:
-    return list(db.session.scalars(sa.select(CriteriaVersion).where(CriteriaVersion.code == code).order_by(CriteriaVersion.revision)))
+    return list(db.session.scalars(sa.select(CriteriaVersion).where(CriteriaVersion.code == code).order_by(CriteriaVersion.version, CriteriaVersion.revision)))
 
 
 def test_export_from_the_criteria_folder_when_not_loaded(app, runner, tmp_path):
@@ -44,22 +44,23 @@ def test_export_from_the_database_then_import_is_a_new_draft(app, runner, tmp_pa
 
     result = runner.invoke(args=["criteria", "import", str(out)])
     assert result.exit_code == 0, result.output
-    assert "CQTT v1.2: imported from" in result.output and "new draft version" in result.output
+    assert "CQTT v2: imported from" in result.output and "new draft version" in result.output
     db.session.expire_all()
     rows = _rows("CQTT")
-    assert [r.revision for r in rows] == [1, 2]
+    assert [(r.version, r.status) for r in rows] == [(1, "published"), (2, "draft")]
     assert rows[0].id == used_id and rows[0].checksum == used_checksum  # the version the campaign uses is untouched
     assert db.session.get(type(campaign), campaign.id).criteria_version_id == used_id
     assert rows[1].criteria.indicators[0].text == "Nội dung đã sửa trong Excel"
     assert rows[1].source_file == "cqtt.xlsx"
-    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "criteria.import"))
-    assert entry.object_id == rows[1].id and entry.detail["revision"] == 2
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "criteria.draft_create"))
+    assert entry.object_id == rows[1].id and entry.detail["version"] == 2 and entry.detail["source"] == "cqtt.xlsx"
 
 
 def test_importing_an_unchanged_workbook_still_adds_a_row(app, criteria):
     row = criteria["TTPL"]
     new = create_draft_version(db.session, None, row.criteria.data, source="ttpl.xlsx")
-    assert new.id != row.id and new.revision == row.revision + 1 and new.checksum == row.checksum
+    assert new.id != row.id and new.version == row.version + 1 and new.status == "draft"
+    assert {**new.content, "version": row.version} == row.content  # same content, next version number
 
 
 def test_import_errors_are_printed_as_sheet_cell_and_exit_non_zero(app, runner, tmp_path, criteria):
