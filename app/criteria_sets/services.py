@@ -97,7 +97,7 @@ def set_owned_codes(session: Session, actor: User, user: User, codes: list[str])
 def campaign_counts(session: Session) -> dict[int, int]:
     """criteria_version_id → number of campaigns using it."""
     rows = session.execute(sa.select(Campaign.criteria_version_id, sa.func.count(Campaign.id)).group_by(Campaign.criteria_version_id))
-    return dict(rows)
+    return {row[0]: row[1] for row in rows}
 
 
 def state_of(version: CriteriaVersion, campaigns: int) -> str:
