@@ -27,6 +27,8 @@ class ImportForm(FlaskForm):
     """Upload a criteria workbook (.xlsx); it always becomes a new draft version."""
 
     workbook = FileField(_l("Tệp Excel bộ tiêu chí (.xlsx)"))
+    replace_id = SelectField(_l("Tạo phiên bản mới hay thay một bản nháp"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+                             choices=[], validate_choice=False)
 
 
 def build_preview_form(cset: CriteriaSet, years: list[int]) -> type[FlaskForm]:

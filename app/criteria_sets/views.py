@@ -189,6 +189,9 @@ def upload():
     if workbook is None:
         return _not_available()
     form = ImportForm()
+    form.replace_id.choices = [("", _("Tạo phiên bản mới (số phiên bản tiếp theo)"))] + [
+        (row.version.id, _("Thay nội dung bản nháp %(label)s", label=row.version.label))
+        for s in services.list_sets(db.session, current_user) for row in s.versions if row.state == "draft"]
     if request.method == "GET":
         return render_template("criteria_sets/import.html", form=form, errors=[])
     if not form.validate_on_submit():
@@ -202,11 +205,18 @@ def upload():
     if data is None or problems:
         flash(_("Tệp Excel có %(n)d lỗi; chưa tạo phiên bản nào. Sửa các ô được nêu rồi tải lên lại.", n=len(problems)), "error")
         return render_template("criteria_sets/import.html", form=form, errors=[str(p) for p in problems]), 422
+    source = f"web: {file.filename or 'workbook.xlsx'}"
     try:
-        version = services.create_draft_version(db.session, current_user, data, source=f"web: {file.filename or 'workbook.xlsx'}")
+        if form.replace_id.data:
+            version = services.replace_draft(db.session, current_user, form.replace_id.data, data, source=source)
+        else:
+            version = services.create_draft_version(db.session, current_user, data, source=source)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return render_template("criteria_sets/import.html", form=form, errors=exc.errors.get("data", [])), 422
-    flash(_("Đã tạo bản nháp %(label)s từ tệp Excel. Hãy xem trước, so sánh rồi công bố.", label=version.label), "success")
+    if form.replace_id.data:
+        flash(_("Đã thay nội dung bản nháp %(label)s bằng tệp Excel. Hãy xem trước, so sánh rồi công bố.", label=version.label), "success")
+    else:
+        flash(_("Đã tạo bản nháp %(label)s từ tệp Excel. Hãy xem trước, so sánh rồi công bố.", label=version.label), "success")
     return redirect(url_for(".version", version_id=version.id))

@@ -161,6 +161,22 @@ def test_excel_download_upload_round_trip(client, criteria, make_user):
     draft = db.session.scalar(sa.select(CriteriaVersion).where(CriteriaVersion.code == "CQTT", CriteriaVersion.version == 2))
     assert draft.status == "draft" and draft.created_by_id == owner.id and draft.source_file == "web: cqtt.xlsx"
     assert {**draft.content, "version": 1} == version.content
+    # a second upload may replace the draft (never the published version)
+    edited = copy.deepcopy(version.content)
+    edited["groups"][0]["indicators"][0]["text"] = "Thay trong bản nháp"
+    page = client.get("/criteria/import").get_data(as_text=True)
+    assert f'<option value="{draft.id}">' in page and f'<option value="{version.id}">' not in page
+    upload = client.post_form("/criteria/import", {"workbook": (io.BytesIO(export_workbook(edited)), "cqtt-2.xlsx"), "replace_id": str(draft.id)},
+                              content_type="multipart/form-data")
+    assert upload.status_code == 302
+    db.session.expire_all()
+    replaced = db.session.get(CriteriaVersion, draft.id)
+    assert replaced.version == 2 and replaced.criteria.indicators[0].text == "Thay trong bản nháp"
+    assert db.session.get(CriteriaVersion, version.id).checksum == version.checksum
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CriteriaVersion).where(CriteriaVersion.code == "CQTT")) == 2
+    refused = client.post_form("/criteria/import", {"workbook": (io.BytesIO(export_workbook(edited)), "x.xlsx"), "replace_id": str(version.id)},
+                               content_type="multipart/form-data")
+    assert refused.status_code == 409
 
 
 def test_excel_upload_errors_are_shown_as_sheet_cell(client, criteria, make_user):
