@@ -38,6 +38,7 @@ def _not_available():
 @bp.route("/")
 @login_required
 def index():
+    """The sets the user manages, each version with its state and counts."""
     sets = services.list_sets(db.session, current_user)
     return render_template("criteria_sets/index.html", sets=sets, form=ActionForm(), workbook=workbook_module() is not None)
 
@@ -53,12 +54,14 @@ def _detail(version, status: int = 200, retire_form=None):
 @bp.route("/versions/<int:version_id>")
 @login_required
 def version(version_id: int):
+    """One version: state, who created/published/retired it, actions, content."""
     return _detail(services.get_version(db.session, current_user, version_id))
 
 
 @bp.route("/versions/<int:version_id>/preview", methods=["GET", "POST"])
 @login_required
 def preview(version_id: int):
+    """The questionnaire as officials see it; POST scores the typed answers for the chosen year (nothing stored)."""
     version = services.get_version(db.session, current_user, version_id)
     cset = version.criteria
     this_year = dt.date.today().year
@@ -97,6 +100,7 @@ def services_ctx(cset):
 @bp.route("/versions/<int:version_id>/compare")
 @login_required
 def compare(version_id: int):
+    """Differences from another version of the set (`?with=<id>`, default: the previous version)."""
     version = services.get_version(db.session, current_user, version_id)
     other_id = request.args.get("with", type=int)
     if other_id is None:
@@ -114,6 +118,7 @@ def compare(version_id: int):
 @login_required
 @commit_after
 def mapping(version_id: int):
+    """Map the previous version's indicator codes to this version's (suggested: same code or similar text)."""
     page = services.mapping_page(db.session, current_user, version_id)
     if page is None:
         flash(_("Phiên bản này không có phiên bản trước để ánh xạ mã chỉ tiêu."), "info")
@@ -144,6 +149,7 @@ def mapping(version_id: int):
 @login_required
 @commit_after
 def publish(version_id: int):
+    """Publish a draft (then campaigns may use it)."""
     form = ActionForm()
     if not form.validate_on_submit():
         return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
@@ -156,6 +162,7 @@ def publish(version_id: int):
 @login_required
 @commit_after
 def retire(version_id: int):
+    """Retire a version (no longer offered to new campaigns), with an optional reason."""
     form = RetireForm()
     if not form.validate_on_submit():
         version = services.get_version(db.session, current_user, version_id)
@@ -168,6 +175,7 @@ def retire(version_id: int):
 @bp.route("/versions/<int:version_id>/workbook.xlsx")
 @login_required
 def download(version_id: int):
+    """The version as an Excel workbook (app.assessment.workbook.export_workbook)."""
     version = services.get_version(db.session, current_user, version_id)
     workbook = workbook_module()
     if workbook is None:
@@ -184,6 +192,7 @@ def download(version_id: int):
 @login_required
 @commit_after
 def upload():
+    """Upload a workbook: a new draft version, or the replacement of a draft; errors as sheet!cell."""
     services.require_manager(current_user)
     workbook = workbook_module()
     if workbook is None:
