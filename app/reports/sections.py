@@ -49,7 +49,7 @@ def section_data(session: Session, actor: User, name: str, flt: ReportFilter, to
     if name == "heatmap":
         return heatmap.heatmap(session, actor, flt, page or 1, heatmap.PAGE_SIZE if page else None)
     if name == "trend":
-        return trend.city_trend(session, actor, flt.set_code)
+        return trend.city_trend_section(session, actor, flt.set_code)
     raise KeyError(name)
 
 
@@ -103,6 +103,9 @@ def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list
         return [(_("Bản đồ nhiệt"), headers, rows)]
     if name == "trend":
         headers = [_("Năm"), _("Đợt đánh giá"), _("Đã gửi"), _("Đã công nhận"), _("Tỷ lệ công nhận (%)"), _("Điểm trung bình (%)")]
-        rows = [[p.year, p.campaign, p.submitted, p.recognised, p.recognised_share, _pct(p.average)] for p in data]
-        return [(str(SECTIONS["trend"]), headers, rows)]
+        rows = [[p.year, p.campaign, p.submitted, p.recognised, p.recognised_share, _pct(p.average)] for p in data.points]
+        ind = data.indicators
+        ind_headers = [_("Chỉ tiêu"), _("Các mã qua các phiên bản"), _("Nội dung")] + [f"{y} — {name} ({label}) (%)" for y, name, label in ind.columns]
+        ind_rows = [[line.key, ", ".join(line.codes), line.text] + list(line.shares) for line in ind.lines]
+        return [(str(SECTIONS["trend"]), headers, rows), (_("Tỷ lệ đạt theo chỉ tiêu"), ind_headers, ind_rows)]
     raise KeyError(name)

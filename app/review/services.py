@@ -678,19 +678,12 @@ def is_recognised(session: Session, unit_id: int, set_code: str, year: int) -> b
 # ------------------------------------------------------------------ discrepancies and group assignments
 
 
-def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> tuple[Campaign, list[dict]]:
-    """Per indicator: how many units rated it met but were appraised not met (over-rating), most first.
-
-    Each row: `indicator`, `appraised`, `over`, `under`, `na` (appraised units that answered "không
-    áp dụng"; a refused N/A that is not met counts as over-rating) and `condition` (a điều kiện bắt
-    buộc, which the page lists apart).
-    """
-    campaign = _campaign(session, campaign_id)
-    if not can_read(actor, campaign):
-        raise PermissionDenied(_("Bạn không có quyền xem đợt đánh giá này."))
+def _discrepancy_counts(session: Session, campaign: Campaign) -> dict[str, dict[str, int]]:
+    """Per indicator code of the campaign's version: appraised, over-rated and under-rated submissions, and
+    `na` (appraised units that answered "không áp dụng"; a refused N/A that is not met counts as over-rating)."""
     cset = campaign.criteria_version.criteria
     counts: dict[str, dict[str, int]] = {i.code: {"appraised": 0, "over": 0, "under": 0, "na": 0} for i in cset.indicators}
-    subs = session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign_id, Submission.status != "draft"))
+    subs = session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign.id, Submission.status != "draft"))
     for submission in subs:
         self_result = score_set(cset, answers_of(submission), campaign.year)
         final = final_result(session, submission)
@@ -701,8 +694,48 @@ def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> t
             counts[code]["over"] += int(mine and not theirs)
             counts[code]["under"] += int(theirs and not mine)
             counts[code]["na"] += int(self_result.indicator(code).not_applicable)
-    rows = [{"indicator": cset.indicator(code), "condition": cset.indicator(code).condition, **c}
-            for code, c in counts.items() if c["appraised"]]
+    return counts
+
+
+def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
+    """The latest campaign of the same set (any version) before this one, by (year, id), or None."""
+    from app.campaigns.models import CriteriaVersion
+
+    earlier = session.scalars(
+        sa.select(Campaign).join(CriteriaVersion).where(CriteriaVersion.code == campaign.criteria_version.code, Campaign.id != campaign.id)
+        .order_by(Campaign.year, Campaign.id))
+    before = [c for c in earlier if (c.year, c.id) < (campaign.year, campaign.id)]
+    return before[-1] if before else None
+
+
+def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> tuple[Campaign, list[dict]]:
+    """Per indicator: how many units rated it met but were appraised not met (over-rating), most first.
+
+    Each row also carries `previous` (the same indicator's counts in the set's previous campaign, or
+    None): codes are followed across versions through the saved code mappings, so an indicator
+    renamed in a revision keeps its earlier figures. The previous campaign is in `rows[i]["previous_campaign"]`.
+    Each row: `indicator`, `appraised`, `over`, `under`, `na` and `condition` (a điều kiện bắt buộc, which the
+    page lists apart).
+    """
+    from app.criteria_sets.services import code_resolver
+
+    campaign = _campaign(session, campaign_id)
+    if not can_read(actor, campaign):
+        raise PermissionDenied(_("Bạn không có quyền xem đợt đánh giá này."))
+    cset = campaign.criteria_version.criteria
+    counts = _discrepancy_counts(session, campaign)
+    before = previous_campaign(session, campaign)
+    earlier: dict[str, dict[str, int]] = {}
+    if before is not None:
+        resolver = code_resolver(session, campaign.criteria_version.code)
+        for code, c in _discrepancy_counts(session, before).items():
+            cell = earlier.setdefault(resolver.key(before.criteria_version_id, code), {"appraised": 0, "over": 0, "under": 0})
+            for k in cell:
+                cell[k] += c[k]
+        key_of = {code: resolver.key(campaign.criteria_version_id, code) for code in counts}
+    rows = [{"indicator": cset.indicator(code), "condition": cset.indicator(code).condition, **c, "previous_campaign": before,
+             "previous": earlier.get(key_of[code]) if before is not None else None}
+            for code, c in counts.items() if c["appraised"] or (before is not None and earlier.get(key_of[code], {}).get("appraised"))]
     rows.sort(key=lambda r: (-r["over"], r["indicator"].code))
     return campaign, rows
 
