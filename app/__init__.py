@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from flask import Flask, request, session
@@ -19,38 +18,6 @@ def _select_locale() -> str:
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def _vndate(value: dt.date | dt.datetime | None) -> str:
-    """dd/mm/yyyy (datetimes shown in Vietnam time with hh:mm)."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return (value.astimezone(dt.timezone(dt.timedelta(hours=7)))).strftime("%d/%m/%Y %H:%M")
-    return value.strftime("%d/%m/%Y")
-
-
-def _number(value: float | int | None) -> str:
-    """Vietnamese number format: comma as decimal separator."""
-    if value is None:
-        return "—"
-    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
-def _answer(value: object) -> str:
-    """An answer as people read it: Có/Không, numbers with a decimal comma, '—' when empty."""
-    from flask_babel import gettext
-
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return gettext("Có") if value else gettext("Không")
-    if isinstance(value, (int, float)):
-        return _number(value)
-    return str(value)
 
 
 class InsecureConfig(RuntimeError):
@@ -85,6 +52,9 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
 
     check_production_config(app)
+    from . import params
+
+    params.register(app)  # <int:…> only matches 0 … 2**31-1 (a huge id is a 404, not a 500)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the default SQLite file lives here
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
@@ -147,12 +117,12 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     configure_logging(app)
     register_security_headers(app)
-    app.jinja_env.filters["vndate"] = _vndate
-    app.jinja_env.filters["num"] = _number
+    from . import numbers
+
+    numbers.register(app)  # Babel filters: num, answer, vndate
     from .submissions.messages import reason_text
 
     app.jinja_env.filters["reason"] = reason_text
-    app.jinja_env.filters["answer"] = _answer
 
     from .review.services import status_label
 

@@ -8,6 +8,7 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import current_app
 
+from app.assessment.numbers import format_number
 from app.auth.models import User
 from app.auth.services import HashCost, create_user
 from app.campaigns.models import Campaign
@@ -40,7 +41,7 @@ def _answer_all(session, official: User, campaign: Campaign, unit_id: int) -> No
             elif ind.type == "choice":
                 raw = str(t.value[0])
             else:
-                raw = str(t.value + 1 if t.op == ">" else t.value)
+                raw = format_number(t.value + 1 if t.op == ">" else t.value, "vi")  # typed as a Vietnamese official would
             values[ind.field_name] = raw
             if ind.evidence.required:
                 kind = "pdf" if "pdf" in ind.evidence.kinds else None

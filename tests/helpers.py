@@ -6,6 +6,7 @@ import io
 import zipfile
 
 from app.assessment.criteria import Indicator
+from app.assessment.numbers import format_number
 from tests.conftest import pdf_bytes, png_bytes
 
 
@@ -67,7 +68,7 @@ def passing_raw(ind: Indicator) -> str:
         value = value - 1
     if ind.type == "percent":
         value = min(100, value)
-    return str(value).replace(".", ",")
+    return format_number(value, "vi")
 
 
 def failing_raw(ind: Indicator) -> str:
@@ -76,4 +77,4 @@ def failing_raw(ind: Indicator) -> str:
         return "no" if t.value else "yes"
     if t.op in (">=", ">", "=="):
         return "0"
-    return str(t.value + 5)
+    return format_number(t.value + 5, "vi")

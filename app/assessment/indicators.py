@@ -8,11 +8,12 @@ duplicates. Criteria files and stored rows name a type by that string only. Erro
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
+
+from .numbers import NumberError, canonical, format_number, parse_number, to_decimal
 
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,
@@ -53,8 +54,11 @@ class IndicatorType:
     #: Whether this type needs a threshold at all.
     needs_threshold: ClassVar[bool] = True
 
-    def parse(self, raw: str | None, options: list[dict] | None = None) -> Any:
-        """Turn the submitted text into a value; None (blank) means unanswered."""
+    def parse(self, raw: str | None, options: list[dict] | None = None, locale: str | None = "vi") -> Any:
+        """Turn the submitted text into a value; None (blank) means unanswered.
+
+        `locale` ('vi' or 'en') is the UI language numbers are read in. Raises AnswerError.
+        """
         raise NotImplementedError
 
     def check_threshold_value(self, value: Any, options: list[dict] | None = None) -> str | None:
@@ -68,13 +72,29 @@ class IndicatorType:
             return True
         return COMPARISONS[threshold.op](value, threshold.value)
 
-    def to_raw(self, value: Any) -> str:
-        """Render a stored value back into the text a form shows (Vietnamese decimal comma)."""
+    def to_raw(self, value: Any, locale: str | None = "vi") -> str:
+        """Render a stored value back into the text a form shows ('' for None)."""
         if value is None:
             return ""
-        if isinstance(value, float):
-            return f"{value:g}".replace(".", ",")
         return str(value)
+
+
+class NumericType(IndicatorType):
+    """Base of the number-valued types: values are exact Decimals, read and shown in the UI language."""
+
+    operators = (">=", ">", "==", "<=", "<")
+
+    def is_met(self, value: Any, threshold: Threshold | None) -> bool:
+        """Compare exactly as decimals (a threshold of 0.1 in the file is the decimal 0.1, not the float)."""
+        if value is None:
+            return False
+        if threshold is None:
+            return True
+        return COMPARISONS[threshold.op](to_decimal(value), to_decimal(threshold.value))
+
+    def to_raw(self, value: Any, locale: str | None = "vi") -> str:
+        """The number written for the locale exactly as stored: vi 12.345,678, en 12,345.678 ('' for None)."""
+        return format_number(value, locale)
 
 
 INDICATOR_TYPES: dict[str, IndicatorType] = {}
@@ -95,27 +115,50 @@ def get_type(name: str) -> IndicatorType:
         raise KeyError(f"unknown indicator type {name!r}") from None
 
 
-_NUMBER_RE = re.compile(r"^[+-]?\d+([.,]\d+)?$")
-
-
-def _parse_decimal(raw: str) -> Decimal:
-    text = raw.strip().replace("\u00a0", "").replace(" ", "")
-    if text.endswith("%"):
-        text = text[:-1]
-    if not _NUMBER_RE.match(text):
-        raise AnswerError("not_a_number", raw=raw)
-    try:
-        return Decimal(text.replace(",", "."))
-    except InvalidOperation:  # pragma: no cover - the regex already rules this out
-        raise AnswerError("not_a_number", raw=raw) from None
-
-
 def _blank(raw: str | None) -> bool:
     return raw is None or str(raw).strip() == ""
 
 
-def _num_out(value: Decimal) -> float | int:
-    return int(value) if value == value.to_integral_value() else float(value)
+def _parse_decimal(raw: str, locale: str | None, *, percent: bool = False) -> Decimal:
+    """Parse by the rule in app.assessment.numbers; its NumberError becomes an AnswerError with the same code."""
+    try:
+        return parse_number(raw, locale, allow_percent_sign=percent)
+    except NumberError as exc:
+        raise AnswerError(exc.code, **exc.params) from None
+
+
+def dump_value(value: Any) -> dict | None:
+    """The JSON stored for a parsed value: {"n": "12345.678"} for a number (exact decimal text),
+    {"v": value} for anything else (bool, choice, text), None for unanswered."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return {"n": canonical(value)}
+    return {"v": value}
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two parsed values are the same answer (same type and equal: Decimal(1) is not True)."""
+    return type(a) is type(b) and a == b
+
+
+def load_value(stored: Any) -> Any:
+    """A stored value back: a Decimal for numbers (also old rows holding JSON numbers, {"v": 12.5}),
+    the plain value otherwise, None when unanswered or unreadable."""
+    if not isinstance(stored, dict):
+        return None
+    if "n" in stored:
+        try:
+            return to_decimal(str(stored["n"]))
+        except (TypeError, ValueError):
+            return None
+    value = stored.get("v")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return to_decimal(value)
+        except ValueError:
+            return None
+    return value
 
 
 @register
@@ -125,7 +168,7 @@ class BooleanType(IndicatorType):
     TRUE = {"yes", "true", "1", "co", "có", "on"}
     FALSE = {"no", "false", "0", "khong", "không", "off"}
 
-    def parse(self, raw, options=None):
+    def parse(self, raw, options=None, locale="vi"):
         if _blank(raw):
             return None
         text = str(raw).strip().lower()
@@ -138,45 +181,47 @@ class BooleanType(IndicatorType):
     def check_threshold_value(self, value, options=None):
         return None if isinstance(value, bool) else "threshold value must be true or false"
 
-    def to_raw(self, value):
+    def to_raw(self, value, locale="vi"):
         if value is None:
             return ""
         return "yes" if value else "no"
 
 
 @register
-class PercentType(IndicatorType):
-    name = "percent"
-    operators = (">=", ">", "==", "<=", "<")
+class PercentType(NumericType):
+    """A percentage in [0, 100], any number of decimals (a trailing "%" is allowed)."""
 
-    def parse(self, raw, options=None):
+    name = "percent"
+
+    def parse(self, raw, options=None, locale="vi"):
         if _blank(raw):
             return None
-        value = _parse_decimal(str(raw))
+        value = _parse_decimal(str(raw), locale, percent=True)
         if value < 0 or value > 100:
             raise AnswerError("percent_range", raw=raw)
-        return _num_out(value)
+        return value
 
     def check_threshold_value(self, value, options=None):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or not 0 <= value <= 100:
             return "percent threshold must be a number from 0 to 100"
         return None
 
 
 @register
-class CountType(IndicatorType):
-    name = "count"
-    operators = (">=", ">", "==", "<=", "<")
+class CountType(NumericType):
+    """A whole number ≥ 0 (at most numbers.MAX_DIGITS digits)."""
 
-    def parse(self, raw, options=None):
+    name = "count"
+
+    def parse(self, raw, options=None, locale="vi"):
         if _blank(raw):
             return None
-        value = _parse_decimal(str(raw))
+        value = _parse_decimal(str(raw), locale)
         if value != value.to_integral_value():
             raise AnswerError("not_whole", raw=raw)
         if value < 0:
             raise AnswerError("negative", raw=raw)
-        return int(value)
+        return value
 
     def check_threshold_value(self, value, options=None):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -185,17 +230,18 @@ class CountType(IndicatorType):
 
 
 @register
-class NumberType(IndicatorType):
-    name = "number"
-    operators = (">=", ">", "==", "<=", "<")
+class NumberType(NumericType):
+    """Any finite number, negative allowed (at most numbers.MAX_DIGITS digits)."""
 
-    def parse(self, raw, options=None):
+    name = "number"
+
+    def parse(self, raw, options=None, locale="vi"):
         if _blank(raw):
             return None
-        return _num_out(_parse_decimal(str(raw)))
+        return _parse_decimal(str(raw), locale)
 
     def check_threshold_value(self, value, options=None):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             return "number threshold must be a number"
         return None
 
@@ -205,7 +251,7 @@ class ChoiceType(IndicatorType):
     name = "choice"
     operators = ("in",)
 
-    def parse(self, raw, options=None):
+    def parse(self, raw, options=None, locale="vi"):
         if _blank(raw):
             return None
         allowed = {str(o["value"]) for o in options or []}
@@ -232,7 +278,7 @@ class TextType(IndicatorType):
     name = "text"
     needs_threshold = False
 
-    def parse(self, raw, options=None):
+    def parse(self, raw, options=None, locale="vi"):
         if _blank(raw):
             return None
         return str(raw).strip()
@@ -241,8 +287,11 @@ class TextType(IndicatorType):
         return bool(value)
 
 
-def describe_threshold(threshold: Threshold | None, options: list[dict] | None = None) -> str:
-    """A short text such as '≥ 70 %' or '≥ 1 lần/quý' for display beside an input."""
+def describe_threshold(threshold: Threshold | None, options: list[dict] | None = None, locale: str | None = "vi") -> str:
+    """A short text such as '≥ 70%', '≥ 1.000 người' or '≥ 1 lần/quý' for display beside an input.
+
+    Numbers are written for `locale` ('vi' or 'en') exactly as in the criteria file.
+    """
     if threshold is None:
         return ""
     if threshold.op == "in":
@@ -251,8 +300,8 @@ def describe_threshold(threshold: Threshold | None, options: list[dict] | None =
     value = threshold.value
     if isinstance(value, bool):
         return "có" if value else "không"
-    if isinstance(value, float):
-        value = f"{value:g}".replace(".", ",")
+    if isinstance(value, (int, float, Decimal)):
+        value = format_number(value, locale)
     text = f"{OP_SYMBOLS[threshold.op]} {value}"
     if threshold.unit:
         text += f" {threshold.unit}" if threshold.unit != "%" else "%"

@@ -272,25 +272,30 @@ def _judge(indicator: Indicator, value: Any, year: int | None) -> tuple[Decimal,
     return Decimal(0), ["below_threshold"]
 
 
-def threshold_text(indicator: Indicator, year: int | None = None) -> str:
-    """The rule shown beside an input: '≥ 70%', or the bands ('≥ 100: 2 đ; 90–100: 1 đ'), for the campaign year."""
+def threshold_text(indicator: Indicator, year: int | None = None, locale: str | None = "vi") -> str:
+    """The rule shown beside an input: '≥ 70%', or the bands ('≥ 100: 2 đ; 90–100: 1 đ'), for the campaign year.
+
+    Numbers are written for `locale` ('vi': 62,5 and 10.000; 'en': 62.5 and 10,000).
+    """
     if indicator.bands:
         parts = []
         for band in indicator.bands:
             if band.op == "between":
-                rule = f"{_n(band.value[0])}–{_n(band.value[1])}"
+                rule = f"{_n(band.value[0], locale)}–{_n(band.value[1], locale)}"
             else:
-                rule = describe_threshold(_as_threshold(band.op, band.value))
-            parts.append(f"{rule}: {_n(band.points)} đ")
+                rule = describe_threshold(_as_threshold(band.op, band.value), None, locale)
+            parts.append(f"{rule}: {_n(band.points, locale)} đ")
         return "; ".join(parts)
     if indicator.proportional is not None:
         p = indicator.proportional
-        return f"{_n(p.zero_at)} → 0 đ … {_n(p.full_at)} → {_n(indicator.points)} đ"
-    return describe_threshold(indicator.threshold_for(year), list(indicator.options))
+        return f"{_n(p.zero_at, locale)} → 0 đ … {_n(p.full_at, locale)} → {_n(indicator.points, locale)} đ"
+    return describe_threshold(indicator.threshold_for(year), list(indicator.options), locale)
 
 
-def _n(value: Any) -> str:
-    return f"{float(value):g}".replace(".", ",") if not isinstance(value, int) else str(value)
+def _n(value: Any, locale: str | None = "vi") -> str:
+    from .numbers import format_number
+
+    return format_number(value, locale)
 
 
 def _as_threshold(op: str, value: Any):

@@ -15,9 +15,10 @@ FONT = 'font-family="Noto Sans"'
 
 
 def _num(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{float(value):.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    """A chart label: the number rounded to two decimals, written for the UI language; '—' for None."""
+    from app.numbers import num
+
+    return num(value)
 
 
 def _short(text: str, limit: int) -> str:

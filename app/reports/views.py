@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs import services as jobs
+from app.params import MAX_YEAR, MIN_YEAR, int_arg, parse_int, warn_ignored_filters
 from app.submissions.services import today_local
 from app.units.models import UNIT_TYPES
 from app.web import invalid_form, send_attachment
@@ -48,8 +49,9 @@ def _load_section(name: str, paged: bool):
         abort(404)
     require_reports(current_user)
     form, flt, sort = _filter()
-    page = request.args.get("page", "1")
-    page_number = (int(page) if page.isdigit() else 1) if paged else None
+    if paged:  # a page says which filter it ignored; a CSV download cannot
+        warn_ignored_filters(form)
+    page_number = int_arg("page", 1, minimum=1) if paged else None
     return form, flt, sort, section_data(db.session, current_user, name, flt, today_local(), sort, page_number)
 
 
@@ -67,8 +69,8 @@ def section(name: str):
 def section_csv(name: str):
     _form, flt, _sort, data = _load_section(name, paged=False)
     tables = section_tables(name, data)
-    index = request.args.get("table", "0")
-    title, headers, rows = tables[int(index) if index.isdigit() and int(index) < len(tables) else 0]
+    index = int_arg("table", 0, maximum=len(tables) - 1)
+    title, headers, rows = tables[index]
     return send_attachment(io.BytesIO(exports.to_csv(headers, rows)), "text/csv; charset=utf-8", exports.filename(name, flt, "csv"))
 
 
@@ -78,7 +80,7 @@ def export():
     form = ExportForm()
     if not form.validate_on_submit():
         return invalid_form()
-    year = int(form.year.data) if (form.year.data or "").isdigit() else None
+    year = parse_int(form.year.data, MIN_YEAR, MAX_YEAR)
     sections = [s for s in request.form.getlist("sections") if s in SECTIONS] or list(SECTIONS)
     try:
         job = jobs.create_report_job(db.session, current_user, form.fmt.data or "", {"set_code": form.set_code.data or "", "year": year,

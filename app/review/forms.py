@@ -10,6 +10,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
 from app.assessment.criteria import CriteriaSet
+from app.params import coerce_int
 from app.submissions.forms import FIELD_BUILDERS
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
@@ -19,7 +20,7 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter, changes nothing
 
-    campaign_id = SelectField(_l("Đợt đánh giá"), coerce=lambda v: int(v) if v else None, validate_choice=False)
+    campaign_id = SelectField(_l("Đợt đánh giá"), coerce=coerce_int(), validate_choice=False)
     set_code = SelectField(_l("Bộ tiêu chí"), validate_choice=False)
     unit_type = SelectField(_l("Loại đơn vị"), validate_choice=False)
     status = SelectField(_l("Trạng thái"), validate_choice=False)

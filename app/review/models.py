@@ -43,7 +43,7 @@ class Appraisal(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     indicator_code: Mapped[str] = mapped_column(sa.String(40))
-    #: Appraised value ({"v": …}) when the reviewer re-measured it.
+    #: Appraised value when the reviewer re-measured it, stored like Answer.value ({"n": "…"} for numbers, {"v": …} else).
     value: Mapped[Any | None] = mapped_column(sa.JSON)
     #: Met / not met as judged by the reviewer (None: follow the value or the self-assessment).
     met: Mapped[bool | None]
@@ -54,6 +54,13 @@ class Appraisal(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
 
     reviewer: Mapped[User | None] = relationship()
+
+    @property
+    def parsed(self) -> Any:
+        """The appraised value: a Decimal for numbers, bool/str otherwise, None when not re-measured."""
+        from app.assessment.indicators import load_value
+
+        return load_value(self.value)
 
 
 class ScoreEvent(db.Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from app.assessment.criteria import CriteriaSet
-from app.assessment.indicators import AnswerError, get_type
+from app.assessment.indicators import AnswerError, dump_value, get_type, load_value, same_value
+from app.assessment.numbers import NumberError, format_number, format_rounded, parse_number, to_decimal
 from app.assessment.scoring import (
     AnswerInput,
     Override,
@@ -35,6 +36,7 @@ from app.auth.models import ReviewerScope, User
 from app.campaigns.models import Campaign
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.notifications.services import notify
+from app.numbers import ui_locale
 from app.submissions import uploads
 from app.submissions.messages import answer_error, upload_error, vn_number
 from app.submissions.models import Submission
@@ -162,7 +164,7 @@ def snapshot_round(session: Session, actor: User, submission: Submission, cset: 
     for item in submission.evidence:
         evidence.setdefault(item.indicator_code, []).append(item.original_name)
     answers = {
-        a.indicator_code: {"value": a.parsed, "explanation": a.explanation or "", "evidence": sorted(evidence.get(a.indicator_code, [])),
+        a.indicator_code: {"value": a.value, "explanation": a.explanation or "", "evidence": sorted(evidence.get(a.indicator_code, [])),
                            **({"na": True} if a.not_applicable else {})}
         for a in submission.answers
     }
@@ -286,7 +288,7 @@ def overrides_of(submission: Submission, cset: CriteriaSet, appraisals: dict[str
         if ind is None:
             continue
         # the reviewer's value is scored by the indicator's own rule (threshold of the campaign year, or bands)
-        value = appraisal.value.get("v") if isinstance(appraisal.value, dict) else None
+        value = appraisal.parsed
         points = float(appraisal.points) if appraisal.points is not None else None
         if appraisal.met is not None or points is not None or value is not None:
             result[code] = Override(met=appraisal.met, points=points, value=value)
@@ -322,17 +324,27 @@ def my_groups(session: Session, actor: User, submission: Submission) -> set[str]
     return {a.group_code for a in assigned if a.reviewer_id == actor.id}
 
 
+def _loaded_answers(answers: dict) -> dict:
+    """A round snapshot with each value read back (Decimal for numbers). Snapshots hold the stored form
+    ({"n": …} / {"v": …}); older ones hold the bare value (a JSON number, bool or text)."""
+    result = {}
+    for code, entry in (answers or {}).items():
+        value = entry.get("value")
+        result[code] = {**entry, "value": load_value(value if isinstance(value, dict) or value is None else {"v": value})}
+    return result
+
+
 def round_diff(session: Session, submission: Submission) -> list[dict]:
     """What changed between the previous round and the latest one, per indicator."""
     rounds = list(session.scalars(sa.select(SubmissionRound).where(SubmissionRound.submission_id == submission.id)
                                   .order_by(SubmissionRound.round.desc()).limit(2)))
     if len(rounds) < 2:
         return []
-    new, old = rounds[0].answers, rounds[1].answers
+    new, old = _loaded_answers(rounds[0].answers), _loaded_answers(rounds[1].answers)
     changes = []
     for code in sorted(set(new) | set(old)):
         a, b = old.get(code, {}), new.get(code, {})
-        if a != b:
+        if a != b or not same_value(a.get("value"), b.get("value")):
             changes.append({"code": code, "old": a, "new": b, "round_old": rounds[1].round, "round_new": rounds[0].round})
     return changes
 
@@ -365,16 +377,29 @@ def review_context(session: Session, actor: User, submission_id: int) -> ReviewC
     )
 
 
-def _parse_points(raw: str, maximum: float) -> Decimal | None:
-    text = (raw or "").strip().replace(",", ".")
+#: Decimal places the appraised points column keeps (Appraisal.points is NUMERIC(7, 2)).
+POINT_PLACES = 2
+
+
+def _parse_points(raw: str | None, maximum: float, locale: str = "vi") -> Decimal | None:
+    """Appraised points typed in the UI language → a Decimal in [0, maximum] with at most two decimals; None if blank.
+
+    Raises ValueError with the message to show (not a number, NaN/Infinity, ambiguous, out of range, too many decimals).
+    """
+    text = (raw or "").strip()
     if not text:
         return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(_("Điểm thẩm định “%(raw)s” không phải là số.", raw=raw)) from None
-    if value < 0 or value > Decimal(str(maximum)):
-        raise ValueError(_("Điểm thẩm định phải từ 0 đến %(max)s.", max=f"{maximum:g}"))
+        value = parse_number(text, locale)
+    except NumberError as exc:
+        if exc.code == "not_a_number":
+            raise ValueError(_("Điểm thẩm định “%(raw)s” không phải là số.", raw=text[:40])) from None
+        raise ValueError(answer_error(exc)) from None
+    top = to_decimal(maximum)
+    if value < 0 or value > top:
+        raise ValueError(_("Điểm thẩm định phải từ 0 đến %(max)s.", max=format_number(top, locale)))
+    if -value.as_tuple().exponent > POINT_PLACES:
+        raise ValueError(_("Điểm thẩm định chỉ được có tối đa %(n)d chữ số thập phân (bạn nhập “%(raw)s”).", n=POINT_PLACES, raw=text[:40]))
     return value
 
 
@@ -399,6 +424,7 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
     allowed = {i.code for g in cset.groups if allowed_groups is None or g.code in allowed_groups for i in g.indicators}
     existing = _appraisals(session, submission)
     errors: dict[str, list[str]] = {}
+    locale = ui_locale()
     for code, entry in entries.items():
         ind = cset.indicator(code)
         if ind is None:
@@ -408,12 +434,12 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
                 errors.setdefault(ind.field_name, []).append(_("Chỉ tiêu này thuộc nhóm được giao cho cán bộ thẩm định khác."))
             continue
         try:
-            value = get_type(ind.type).parse(nfc(entry.value), list(ind.options))
+            value = get_type(ind.type).parse(nfc(entry.value), list(ind.options), locale)
         except AnswerError as exc:
             errors.setdefault(ind.field_name, []).append(answer_error(exc))
             continue
         try:
-            points = _parse_points(entry.points, ind.points)
+            points = _parse_points(nfc(entry.points), ind.points, locale)
         except ValueError as exc:
             errors.setdefault(ind.field_name, []).append(str(exc))
             continue
@@ -439,17 +465,19 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
                 _("Nhận xét của chỉ tiêu %(code)s dài %(n)s ký tự, quá giới hạn %(limit)s ký tự nên chỉ tiêu này CHƯA được lưu.",
                   code=code, n=format_decimal(len(comment)), limit=format_decimal(max_comment_chars)))
             continue
-        stored_value = None if value is None else {"v": value}
         appraisal = existing.get(code)
         if appraisal is None:
-            if stored_value is None and met is None and points is None and not comment:
+            if value is None and met is None and points is None and not comment:
                 continue
             appraisal = Appraisal(submission_id=submission.id, indicator_code=code)
             session.add(appraisal)
-        changed = (appraisal.value, appraisal.met, appraisal.points, appraisal.comment) != (stored_value, met, points, comment)
-        if not changed:
+        same = (same_value(load_value(appraisal.value), value) and appraisal.met is met and appraisal.points == points
+                and appraisal.comment == comment)
+        if same:
             continue
-        appraisal.value, appraisal.met, appraisal.points, appraisal.comment = stored_value, met, points, comment
+        if not same_value(load_value(appraisal.value), value):
+            appraisal.value = dump_value(value)
+        appraisal.met, appraisal.points, appraisal.comment = met, points, comment
         appraisal.reviewer_id = actor.id
         effective_met = met if met is not None else (
             evaluate_indicator(ind, AnswerInput(value, evidence_count=1), submission.campaign.year).met if value is not None else None)
@@ -514,12 +542,12 @@ def approve(session: Session, actor: User, submission_id: int, note: str = "", e
     result = final_result(session, submission)
     if not result.passed:
         raise Conflict(_("Điểm thẩm định %(p)s%% chưa đạt yêu cầu của bộ tiêu chí: hãy trả lại để bổ sung hoặc không chấp thuận.",
-                         p=f"{result.percent:g}".replace(".", ",")))
+                         p=format_rounded(result.percent, ui_locale())))
     apply_transition(session, actor, submission, "approve", final=result.percent, note=nfc(note) or None)
     _store_final(session, actor, submission, result, nfc(note) or "")
     official_link, _review_link = _links(submission)
     notify(session, officials_of(session, submission.unit_id), "approved", official_link,
-           **_note_params(submission, score=f"{result.percent:g}".replace(".", ",")))
+           **_note_params(submission, score=format_rounded(result.percent, "vi")))
     return result
 
 

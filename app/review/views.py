@@ -11,6 +11,8 @@ from app import saves
 from app.campaigns.services import campaigns_for, known_set_codes
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.numbers import num
+from app.params import int_list, parse_int, warn_ignored_filters
 from app.submissions import uploads
 from app.submissions.services import Upload, parse_version
 from app.units.models import UNIT_TYPES
@@ -36,6 +38,7 @@ def queue():
     form.set_code.choices = [("", _("Tất cả"))] + [(c, c) for c in known_set_codes(db.session)]
     form.unit_type.choices = [("", _("Tất cả"))] + [(k, v) for k, v in UNIT_TYPES.items()]
     form.status.choices = [("", _("Tất cả"))] + [(s, services.status_label(s)) for s in STATES if s != "draft"]
+    warn_ignored_filters(form)
     flt = services.QueueFilter(campaign_id=form.campaign_id.data, set_code=form.set_code.data or "", unit_type=form.unit_type.data or "",
                                status=form.status.data or "", deadline=form.deadline.data or "")
     return render_template("review/queue.html", form=form, rows=services.queue(db.session, current_user, flt))
@@ -52,16 +55,20 @@ def _page(ctx, form=None, errors=None, status=200, report=None):
 
 
 def _appraisal_data(ctx) -> dict:
+    """The appraisal form's data from the stored appraisals, numbers written exactly for the UI language."""
     from app.assessment.indicators import get_type
+    from app.assessment.numbers import format_number
+    from app.numbers import ui_locale
 
     data = {"version": ctx.submission.version}
+    locale = ui_locale()
     for ind in ctx.criteria.indicators:
         a = ctx.appraisals.get(ind.code)
         if a is None:
             continue
-        data[ind.field_name] = get_type(ind.type).to_raw(a.value.get("v")) if isinstance(a.value, dict) else ""
+        data[ind.field_name] = get_type(ind.type).to_raw(a.parsed, locale) if a.parsed is not None else ""
         data[ind.field_name + "_met"] = {True: "met", False: "not_met"}.get(a.met, "")
-        data[ind.field_name + "_points"] = f"{a.points:g}".replace(".", ",") if a.points is not None else ""
+        data[ind.field_name + "_points"] = format_number(a.points, locale)
         data[ind.field_name + "_comment"] = a.comment
     return data
 
@@ -160,7 +167,7 @@ def _decide(submission_id: int, form_cls, action):
 def approve(submission_id: int):
     def act(form):
         result = services.approve(db.session, current_user, submission_id, form.note.data or "", _version(form))
-        flash(_("Đã duyệt với điểm thẩm định %(p)s%%.", p=f"{result.percent:g}".replace(".", ",")), "success")
+        flash(_("Đã duyệt với điểm thẩm định %(p)s%%.", p=num(result.percent)), "success")
 
     return _decide(submission_id, ApproveForm, act)
 
@@ -229,7 +236,7 @@ def decision_new(campaign_id: int):
             decision = services.create_decision(
                 db.session, current_user, campaign_id, number=form.number.data or "", decided_on=form.decided_on.data,
                 signer_name=form.signer_name.data or "", signer_title=form.signer_title.data or "", issuing_body=form.issuing_body.data or "",
-                submission_ids=[int(v) for v in request.form.getlist("submission_ids") if v.isdigit()],
+                submission_ids=int_list(request.form.getlist("submission_ids")),
                 scan=Upload(scan.filename or "", scan.read()) if scan and scan.filename else None,
                 upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"],
             )
@@ -279,8 +286,9 @@ def assignments(campaign_id: int):
         pairs = []
         for value in request.form.getlist("assign"):
             group, _sep, reviewer = value.partition(":")
-            if reviewer.isdigit():
-                pairs.append((group, int(reviewer)))
+            reviewer_id = parse_int(reviewer)
+            if reviewer_id is not None:
+                pairs.append((group, reviewer_id))
         try:
             services.set_assignments(db.session, current_user, campaign_id, pairs)
         except ValidationFailed as exc:

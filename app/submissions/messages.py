@@ -11,10 +11,24 @@ from app.assessment.scoring import Failure
 from app.submissions.uploads import UploadError
 
 
+def _shown(raw: object, limit: int = 40) -> str:
+    """The user's text for a message, cut to `limit` characters (a 10 000-digit paste is not echoed whole)."""
+    text = "" if raw is None else str(raw)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def answer_error(exc: AnswerError) -> str:
-    raw = exc.params.get("raw", "")
+    """The message for an AnswerError (or a NumberError) in the UI language, naming what was typed."""
+    raw = _shown(exc.params.get("raw", ""))
+    p = exc.params
     messages = {
         "not_a_number": _("“%(raw)s” không phải là một số. Hãy nhập số, ví dụ 85 hoặc 85,5.", raw=raw),
+        "too_long": _("Số “%(raw)s” quá dài: tối đa %(n)s chữ số.", raw=raw, n=p.get("max_digits", "")),
+        "ambiguous": _("“%(raw)s” có hai cách hiểu: %(local)s (cách viết tiếng Việt) hoặc %(other)s (cách viết tiếng Anh). "
+                       "Hãy gõ %(local)s nếu ý bạn là %(local)s, hoặc %(plain)s / %(other)s nếu ý bạn là %(other)s.",
+                       raw=raw, local=p.get("local", ""), other=p.get("other", ""), plain=p.get("other_plain", "")),
+        "other_convention": _("“%(raw)s” không đúng cách viết số tiếng Việt (dấu phẩy cho phần thập phân, dấu chấm ngăn hàng nghìn "
+                              "theo nhóm ba chữ số). Nếu ý bạn là %(s)s, hãy gõ %(s)s.", raw=raw, s=p.get("suggestion", "")),
         "percent_range": _("Tỷ lệ phải nằm trong khoảng từ 0 đến 100%% (bạn nhập “%(raw)s”).", raw=raw),
         "not_whole": _("Số lần phải là số nguyên (bạn nhập “%(raw)s”).", raw=raw),
         "negative": _("Số lần không được là số âm (bạn nhập “%(raw)s”).", raw=raw),

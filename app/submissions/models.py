@@ -95,7 +95,9 @@ class Answer(db.Model):
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     #: Indicator code from the criteria file, e.g. G1.2.
     indicator_code: Mapped[str] = mapped_column(sa.String(40))
-    #: Parsed value ({"v": ...}), {"na": true} for "không áp dụng", or null when unanswered.
+    #: Parsed value or null when unanswered: {"n": "12345.678"} for a number (exact decimal text),
+    #: {"v": ...} for yes/no, a choice or text, {"na": true} for "không áp dụng". Rows from before exact
+    #: storage hold {"v": <JSON number>}.
     value: Mapped[Any | None] = mapped_column(sa.JSON)
     explanation: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
@@ -104,7 +106,10 @@ class Answer(db.Model):
 
     @property
     def parsed(self) -> Any:
-        return self.value.get("v") if isinstance(self.value, dict) else None
+        """The answer's value: a Decimal for numbers (old JSON numbers too), bool/str otherwise, None if unanswered."""
+        from app.assessment.indicators import load_value
+
+        return load_value(self.value)
 
     @property
     def not_applicable(self) -> bool:

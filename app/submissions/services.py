@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from app.assessment.criteria import CriteriaSet, Group
-from app.assessment.indicators import AnswerError, get_type
+from app.assessment.indicators import AnswerError, dump_value, get_type, load_value, same_value
 from app.assessment.scoring import AnswerInput, SetResult, needs_explanation, score_set
 from app.audit.services import record
 from app.auth.models import User
@@ -27,6 +27,7 @@ from app.campaigns.services import can_see_campaign
 from app.clock import to_local
 from app.clock import today_local as _clock_today
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.numbers import ui_locale
 from app.text import clean_filename, nfc
 from app.units.models import Unit
 
@@ -232,6 +233,7 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
     submission = _ensure_submission(session, ctx, actor)
     errors: dict[str, list[str]] = {}
     saved_names: list[str] = []
+    locale = ui_locale()
     removable = {e.id: e for e in submission.evidence if group.indicators and e.indicator_code in {i.code for i in group.indicators}}
     for evidence_id in remove_evidence:
         item = removable.get(int(evidence_id))
@@ -254,8 +256,9 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
                 answer.value = dict(NOT_APPLICABLE)
         else:
             try:
-                parsed = get_type(indicator.type).parse(raw_value, list(indicator.options))
-                answer.value = None if parsed is None else {"v": parsed}
+                parsed = get_type(indicator.type).parse(raw_value, list(indicator.options), locale)
+                if answer.not_applicable or not same_value(load_value(answer.value), parsed):  # an old {"v": 10} row saved back unchanged stays
+                    answer.value = dump_value(parsed)
             except AnswerError as exc:
                 errors.setdefault(name, []).append(answer_error(exc))
         explanation = nfc(explanations.get(name)) or ""

@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import saves
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.params import int_list
 from app.web import commit_after, send_attachment
 
 from . import services, uploads
@@ -100,7 +101,7 @@ def group(campaign_id: int, unit_id: int, group_code: str):
             db.session, current_user, campaign_id, unit_id, group_code,
             values={i.field_name: request.form.get(i.field_name) for i in grp.indicators},
             explanations={i.field_name: request.form.get(i.field_name + "_explanation") for i in grp.indicators},
-            files=files, remove_evidence=[v for v in request.form.getlist("remove_evidence") if v.isdigit()],
+            files=files, remove_evidence=int_list(request.form.getlist("remove_evidence")),
             expected_version=page_version,
             upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"], ctx=ctx,
             not_applicable={i.field_name: bool(request.form.get(i.field_name + "_na")) for i in grp.indicators if i.allow_na},
@@ -142,12 +143,15 @@ def group(campaign_id: int, unit_id: int, group_code: str):
 
 
 def _saved_data(ctx, grp) -> dict:
+    """The form's data from the stored answers, numbers written exactly for the UI language."""
     from app.assessment.indicators import get_type
+    from app.numbers import ui_locale
 
     data: dict = {"version": ctx.version}
+    locale = ui_locale()
     for ind in grp.indicators:
         answer = ctx.submission.answer_for(ind.code) if ctx.submission else None
-        data[ind.field_name] = get_type(ind.type).to_raw(answer.parsed) if answer else ""
+        data[ind.field_name] = get_type(ind.type).to_raw(answer.parsed, locale) if answer else ""
         data[ind.field_name + "_explanation"] = answer.explanation if answer else ""
         if ind.allow_na:
             data[ind.field_name + "_na"] = bool(answer and answer.not_applicable)
