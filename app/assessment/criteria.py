@@ -323,12 +323,13 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def _plain(value: Any) -> Any:
-    """Turn loader containers into plain JSON-compatible data, NFC-normalising strings."""
+def plain_data(value: Any) -> Any:
+    """A JSON-compatible copy of loaded criteria data: strings NFC, dates ISO, lists and tuples as lists,
+    keys as strings (year keys of roadmaps stay digit strings). Takes and returns dict/list/scalars."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_data(v) for v in value]
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, dt.date):
@@ -455,10 +456,10 @@ def _build(raw: Any, file: str) -> tuple[CriteriaSet | None, list[CriteriaError]
         CriteriaSet(
             code=model.code, name_vi=model.name.vi, name_en=model.name.en, version=model.version,
             effective_from=model.effective_from, applies_to=tuple(model.applies_to), scoring=scoring, groups=groups,
-            targets=targets, legal_basis=_plain(raw["legal_basis"]),
+            targets=targets, legal_basis=plain_data(raw["legal_basis"]),
             description_vi=model.description.vi if model.description else "",
             description_en=model.description.en if model.description else "",
-            notes=tuple(model.notes), data=_plain(raw), item_lines=lines,
+            notes=tuple(model.notes), data=plain_data(raw), item_lines=lines,
         ),
         [],
     )

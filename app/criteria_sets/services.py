@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from app.assessment.criteria import CriteriaSet, criteria_from_dict
+from app.assessment.criteria import CriteriaSet, criteria_from_dict, plain_data
 from app.assessment.indicators import AnswerError, get_type
 from app.assessment.schema import Problem, validate_data
 from app.assessment.scoring import AnswerInput, SetResult, score_set
@@ -200,19 +200,6 @@ def published_versions(session: Session) -> list[CriteriaVersion]:
 # ------------------------------------------------------------------ drafts
 
 
-def _plain(value: Any) -> Any:
-    """JSON-compatible copy: strings NFC, dates ISO, tuples as lists, keys as strings (year keys stay digit strings)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 def problem_text(raw: Any, problem: Problem) -> str:
     """A schema problem as 'where: message', naming groups and indicators by their codes."""
     parts: list[str] = []
@@ -275,7 +262,7 @@ def create_draft_version(session: Session, actor: User | None, data: dict, *, so
     """
     if actor is not None:
         require_manager(actor)
-    raw = _plain(data) if isinstance(data, dict) else data
+    raw = plain_data(data) if isinstance(data, dict) else data
     code = _check_code(session, actor, raw)
     number = next_version_number(session, code)
     raw = {**raw, "version": number}
@@ -299,7 +286,7 @@ def replace_draft(session: Session, actor: User, version_id: int, data: dict, *,
     version = get_version(session, actor, version_id)
     if version.status != "draft" or version_state(session, version) != "draft":
         raise InvalidTransition(_("Chỉ sửa được bản nháp. Phiên bản đã công bố hoặc đang dùng không bao giờ bị sửa: hãy tạo phiên bản mới."))
-    raw = _plain(data) if isinstance(data, dict) else data
+    raw = plain_data(data) if isinstance(data, dict) else data
     if not isinstance(raw, dict) or raw.get("code") != version.code:
         raise ValidationFailed(_("Bộ tiêu chí chưa hợp lệ: mã bộ phải là %(code)s.", code=version.code),
                                {"data": [_("mã bộ phải là %(code)s", code=version.code)]})
