@@ -86,6 +86,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .campaigns.views import bp as campaigns_bp
     from .certificates.views import bp as certificates_bp
     from .certificates.views import public as verify_bp
+    from .criteria_sets.views import bp as criteria_sets_bp
     from .demo import bp as demo_cli
     from .jobs.cli import worker
     from .main import bp as main_bp
@@ -97,7 +98,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .submissions.views import bp as submissions_bp
     from .units.cli import bp as units_cli
 
-    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, certificates_bp, verify_bp, audit_bp, notifications_bp,
+    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, certificates_bp, verify_bp, audit_bp, notifications_bp, criteria_sets_bp,
                criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli, users_cli):
         app.register_blueprint(bp)
     app.cli.add_command(worker)
@@ -126,6 +127,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .review.services import status_label
 
     app.jinja_env.globals["status_label"] = status_label
+    from .criteria_sets.services import is_manager
+
+    app.jinja_env.globals["is_criteria_manager"] = is_manager
     from .reports.charts import hbars, heatmap_svg, heatmap_table, line_svg
     from .reports.sections import BUCKET_LABELS, HEAT_LABELS, TRACK_LABELS
     from .units.models import UNIT_TYPES

@@ -64,7 +64,7 @@ def seed(session) -> list[tuple[str, str, str]]:
             create_user(session, None, username=username, password=DEMO_PASSWORD, role=role, full_name=full_name,
                         unit_id=unit.id if unit else None, scope_codes=scope, cost=cost, system=True)
         logins.append((username, role, unit.name if unit else ""))
-    for version in latest_versions(session):
+    for version in latest_versions(session, published_only=True):
         name = f"{version.name_vi} {DEMO_YEAR}"
         if session.scalar(sa.select(Campaign).where(Campaign.name == name)) is not None:
             continue

@@ -16,7 +16,7 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
-from app.assessment.indicators import describe_threshold, load_value
+from app.assessment.indicators import load_value
 from app.assessment.numbers import format_number, format_rounded
 
 
@@ -66,9 +66,12 @@ def number_hint() -> str:
     return _("Dấu phẩy cho phần thập phân, ví dụ 62,5; dấu chấm ngăn hàng nghìn, ví dụ 10.000.")
 
 
-def threshold_text(indicator: Any) -> str:
-    """The indicator's threshold for display ('≥ 70%', '≥ 1.000 người'), numbers in the UI language."""
-    return describe_threshold(indicator.threshold, list(indicator.options), ui_locale())
+def threshold_text(indicator: Any, year: int | None = None) -> str:
+    """The indicator's rule for display ('≥ 70%', '≥ 1.000 người', or its bands) for the campaign `year`
+    (roadmaps), numbers in the UI language."""
+    from app.assessment.scoring import threshold_text as rule_text
+
+    return rule_text(indicator, year, ui_locale())
 
 
 def register(app: Flask) -> None:

@@ -39,9 +39,22 @@ def evidence_file(ind: Indicator) -> tuple[bytes, str]:
     return docx_bytes(), "bao-cao.docx"
 
 
+def _hardest_threshold(ind: Indicator):
+    """The strictest threshold over the base value and every roadmap year (meets it in any campaign year)."""
+    candidates = [ind.threshold] + [ind.threshold_for(step.year) for step in ind.roadmap]
+    if ind.type not in ("percent", "count", "number"):
+        return ind.threshold
+    key = (lambda t: t.value) if ind.threshold.op in (">=", ">") else (lambda t: -t.value)
+    return max(candidates, key=lambda t: (key(t), t.op == ">"))
+
+
 def passing_raw(ind: Indicator) -> str:
-    """Text an official would type so the indicator meets its threshold."""
-    t = ind.threshold
+    """Text an official would type so the indicator meets its threshold (in every campaign year)."""
+    if ind.graded:
+        best = max(ind.bands, key=lambda b: b.points) if ind.bands else None
+        value = (best.value[0] if best.op == "between" else best.value + (1 if best.op == ">" else 0)) if best else ind.proportional.full_at
+        return str(value).replace(".", ",")
+    t = _hardest_threshold(ind)
     if ind.type == "boolean":
         return "yes" if t is None or t.value else "no"
     if ind.type == "text":

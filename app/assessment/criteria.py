@@ -1,8 +1,11 @@
-"""Criteria sets as plain data: dataclasses built from the YAML files, with validation.
+"""Criteria sets as plain data: dataclasses built from the YAML files after validation by the schema.
 
-`load_file(path)` parses a YAML file keeping line numbers and returns (CriteriaSet | None,
-[CriteriaError]); each error names `file:line`. `criteria_from_dict(data)` rebuilds a set from
-the JSON stored in the database. Nothing here imports Flask or SQLAlchemy.
+The file format is defined once, in `app.assessment.schema` (pydantic models). `load_file(path)`
+parses a YAML file keeping line numbers, validates it against the schema and returns
+(CriteriaSet | None, [CriteriaError]); each error names `file:line` (the line of the offending key
+or item). `criteria_from_dict(data)` rebuilds a set from the JSON stored in the database. The
+dataclasses here are the read-only view the questionnaire, scoring, review and reports use.
+Nothing here imports Flask or SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -18,14 +21,23 @@ from typing import Any
 
 import yaml
 
-from .indicators import INDICATOR_TYPES, Threshold
+from .indicators import Threshold
+from .schema import (
+    EVIDENCE_KINDS,
+    ORIGINS,
+    TARGET_METRICS,
+    UNIT_TYPES,
+    IndicatorModel,
+    Problem,
+    SourceModel,
+    validate_data,
+)
 
-UNIT_TYPES = ("city", "xa", "phuong", "dac_khu", "department", "school", "youth_branch", "health_facility", "association", "enterprise")
-EVIDENCE_KINDS = ("pdf", "image", "docx", "xlsx")
-ORIGINS = ("seed", "proposed")
-TARGET_METRICS = ("recognised_share", "recognised_count")
-CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-ITEM_CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+__all__ = [
+    "EVIDENCE_KINDS", "ORIGINS", "TARGET_METRICS", "UNIT_TYPES", "Band", "CriteriaError", "CriteriaSet", "Evidence", "Group",
+    "Indicator", "Proportional", "RoadmapStep", "ScoringRule", "Source", "Target", "Threshold", "check_across_files",
+    "content_checksum", "criteria_from_dict", "find_files", "load_file", "parse_text",
+]
 
 
 # --------------------------------------------------------------------------- data classes
@@ -33,6 +45,8 @@ ITEM_CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 
 @dataclass(frozen=True)
 class Source:
+    """A verbatim quote: seed file name, 1-based line, text."""
+
     file: str
     line: int
     quote: str
@@ -40,13 +54,57 @@ class Source:
 
 @dataclass(frozen=True)
 class Evidence:
+    """What evidence an indicator asks for: required?, accepted kinds, description."""
+
     required: bool
     kinds: tuple[str, ...]
     description: str = ""
 
 
 @dataclass(frozen=True)
+class RoadmapStep:
+    """A value that applies from `year` on (threshold value or pass mark), with its origin and source."""
+
+    year: int
+    value: Any
+    op: str | None = None
+    origin: str = "seed"
+    source: Source | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Band:
+    """Graded points: `points` when the answer satisfies `op value` (`between`: value[0] ≤ answer < value[1])."""
+
+    op: str
+    value: Any
+    points: float
+
+
+@dataclass(frozen=True)
+class Proportional:
+    """Points in proportion: 0 at `zero_at`, full at `full_at` (linear between, capped)."""
+
+    full_at: float
+    zero_at: float = 0
+
+
+def _step_for(steps: tuple[RoadmapStep, ...], year: int | None) -> RoadmapStep | None:
+    """The roadmap step in force in `year` (the latest with step.year ≤ year), or None."""
+    if year is None:
+        return None
+    found = None
+    for step in steps:
+        if step.year <= year:
+            found = step
+    return found
+
+
+@dataclass(frozen=True)
 class Indicator:
+    """One question. `points` is the maximum (0 for a condition); exactly one rule: threshold, bands or proportional."""
+
     code: str
     text: str
     type: str
@@ -63,28 +121,64 @@ class Indicator:
     options: tuple[dict, ...] = ()
     help: str = ""
     explanation_required: str = "when_not_met"
+    #: Roadmap of the threshold value by year (from each step's year on).
+    roadmap: tuple[RoadmapStep, ...] = ()
+    bands: tuple[Band, ...] = ()
+    proportional: Proportional | None = None
+    points_step: float | None = None
+    #: Điều kiện bắt buộc: no points, fails the set when not met.
+    condition: bool = False
+    #: The official may answer "không áp dụng".
+    allow_na: bool = False
 
     @property
     def field_name(self) -> str:
         """Form field name derived from the code, e.g. G1.2 → ind_G1_2."""
         return "ind_" + re.sub(r"[^A-Za-z0-9]", "_", self.code)
 
+    @property
+    def graded(self) -> bool:
+        """True when points are graded (bands or proportional), not all or nothing."""
+        return bool(self.bands) or self.proportional is not None
+
+    def threshold_for(self, year: int | None) -> Threshold | None:
+        """The threshold in force in a campaign year: the roadmap step of that year, else the base threshold."""
+        step = _step_for(self.roadmap, year)
+        if self.threshold is None or step is None:
+            return self.threshold
+        return Threshold(op=step.op or self.threshold.op, value=step.value, unit=self.threshold.unit, period=self.threshold.period)
+
+    def threshold_origin_for(self, year: int | None) -> str:
+        """`seed`, `default` or `official` for the threshold value in force in `year`."""
+        step = _step_for(self.roadmap, year)
+        return step.origin if step is not None else self.threshold_origin
+
+    def threshold_source_for(self, year: int | None) -> Source | None:
+        """The source of the threshold value in force in `year` (the step's, else the indicator's)."""
+        step = _step_for(self.roadmap, year)
+        return (step.source if step is not None and step.source else None) or self.source
+
 
 @dataclass(frozen=True)
 class Group:
+    """A criteria group; `weight` is None under `total_points`; `min_percent` overrides the set's group minimum."""
+
     code: str
     title_vi: str
     title_en: str
-    weight: float
+    weight: float | None
     origin: str
     indicators: tuple[Indicator, ...]
     weight_origin: str = "default"
     source: Source | None = None
     rationale: str = ""
+    min_percent: float | None = None
 
 
 @dataclass(frozen=True)
 class Target:
+    """A coverage target from the seeds (value in percent or a count, by the end of `year`)."""
+
     code: str
     text_vi: str
     text_en: str
@@ -99,13 +193,34 @@ class Target:
 
 @dataclass(frozen=True)
 class ScoringRule:
+    """The pass rule of a set. `method`: weighted_percent (overall_pass_percent) or total_points (pass_points)."""
+
     method: str
-    group_pass_percent: float
-    overall_pass_percent: float
+    group_pass_percent: float | None
+    overall_pass_percent: float | None
     require_all_groups: bool
     require_core_indicators: bool
     origin: str
     note: str = ""
+    pass_points: float | None = None
+    pass_roadmap: tuple[RoadmapStep, ...] = ()
+    source: Source | None = None
+
+    def pass_mark_for(self, year: int | None) -> float:
+        """The pass mark in force in `year`: percent (weighted_percent) or points (total_points)."""
+        step = _step_for(self.pass_roadmap, year)
+        if step is not None:
+            return step.value
+        return self.pass_points if self.method == "total_points" else self.overall_pass_percent
+
+    def pass_mark_origin_for(self, year: int | None) -> str:
+        """`default`, `seed` or `official` for the pass mark in force in `year`."""
+        step = _step_for(self.pass_roadmap, year)
+        return step.origin if step is not None else self.origin
+
+    def group_minimum(self, group: Group) -> float | None:
+        """The minimum percent a group needs (its own `min_percent`, else the set's), or None."""
+        return group.min_percent if group.min_percent is not None else self.group_pass_percent
 
 
 @dataclass(frozen=True)
@@ -208,12 +323,13 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def _plain(value: Any) -> Any:
-    """Turn loader containers into plain JSON-compatible data, NFC-normalising strings."""
+def plain_data(value: Any) -> Any:
+    """A JSON-compatible copy of loaded criteria data: strings NFC, dates ISO, lists and tuples as lists,
+    keys as strings (year keys of roadmaps stay digit strings). Takes and returns dict/list/scalars."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_data(v) for v in value]
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, dt.date):
@@ -221,379 +337,129 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# --------------------------------------------------------------------------- validation
+# --------------------------------------------------------------------------- build from the schema
 
 
-class _Checker:
-    """Collects errors while building dataclasses; `where` gives the line of a key."""
+def _line_of(raw: Any, loc: tuple) -> int:
+    """YAML line of the item at `loc` in the loaded data (the key's line for a mapping key)."""
+    node, line = raw, getattr(raw, "line", 0)
+    for part in loc:
+        if isinstance(node, _LineDict) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, _LineDict) and part not in node:
+            break
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            line = getattr(node, "line", line)
+        else:
+            break
+    return line
 
-    def __init__(self, file: str):
-        self.file = file
-        self.errors: list[CriteriaError] = []
-        self.lines: dict[str, int] = {}
 
-    def mark(self, label: str, node: Any) -> None:
-        self.lines[label] = getattr(node, "line", 0)
+def _label(model_raw: Any, loc: tuple) -> tuple[str, tuple]:
+    """A readable owner of `loc` ('indicator G1.2', 'group G1', 'target T1', 'scoring', 'set') and the rest of loc."""
+    label, rest = "set", loc
+    if loc[:1] == ("scoring",):
+        label, rest = "scoring", loc[1:]
+    elif loc[:1] == ("legal_basis",):
+        label, rest = "legal_basis", loc[1:]
+    if len(loc) >= 2 and loc[0] in ("groups", "targets") and isinstance(loc[1], int):
+        kind = "group" if loc[0] == "groups" else "target"
+        item = _get(model_raw, loc[:2])
+        code = item.get("code") if isinstance(item, dict) else None
+        label, rest = (f"{kind} {code}" if isinstance(code, str) else f"{kind} #{loc[1] + 1}"), loc[2:]
+        if kind == "group" and len(loc) >= 4 and loc[2] == "indicators" and isinstance(loc[3], int):
+            ind = _get(model_raw, loc[:4])
+            code = ind.get("code") if isinstance(ind, dict) else None
+            label, rest = (f"indicator {code}" if isinstance(code, str) else f"{label} indicator #{loc[3] + 1}"), loc[4:]
+    return label, rest
 
-    def err(self, node: Any, key: str | None, message: str) -> None:
-        line = 0
-        if isinstance(node, _LineDict):
-            line = node.key_lines.get(key, node.line) if key else node.line
-        elif isinstance(node, _LineList):
-            line = node.line
-        self.errors.append(CriteriaError(self.file, line, message))
 
-    def req(self, node: dict, key: str, kind: type | tuple, where: str) -> Any:
-        if not isinstance(node, dict) or key not in node:
-            self.err(node, None, f"{where}: missing required field '{key}'")
+def _get(raw: Any, loc: tuple) -> Any:
+    for part in loc:
+        try:
+            raw = raw[part]
+        except (KeyError, IndexError, TypeError):
             return None
-        value = node[key]
-        if kind is float:
-            kind = (int, float)
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, (int, float))):
-            self.err(node, key, f"{where}: '{key}' has the wrong type ({type(value).__name__})")
-            return None
-        return value
-
-    def opt(self, node: dict, key: str, kind: type | tuple, where: str, default: Any = None) -> Any:
-        if not isinstance(node, dict) or key not in node or node[key] is None:
-            return default
-        return self.req(node, key, kind, where)
-
-    def text_pair(self, node: dict, key: str, where: str) -> tuple[str, str]:
-        value = self.req(node, key, dict, where)
-        if value is None:
-            return "", ""
-        vi = self.req(value, "vi", str, f"{where}.{key}") or ""
-        en = self.req(value, "en", str, f"{where}.{key}") or ""
-        return vi, en
-
-    def source(self, node: dict, where: str, required: bool) -> Source | None:
-        if "source" not in node:
-            if required:
-                self.err(node, None, f"{where}: a 'seed' item needs 'source: {{file, line, quote}}'")
-            return None
-        src = self.req(node, "source", dict, where)
-        if src is None:
-            return None
-        file = self.req(src, "file", str, f"{where}.source")
-        line = self.req(src, "line", int, f"{where}.source")
-        quote = self.req(src, "quote", str, f"{where}.source")
-        if file is None or line is None or quote is None:
-            return None
-        if line < 1:
-            self.err(src, "line", f"{where}.source: line must be ≥ 1")
-        if not quote.strip():
-            self.err(src, "quote", f"{where}.source: quote is empty")
-        return Source(file=file, line=line, quote=quote)
-
-    def origin_fields(self, node: dict, where: str) -> tuple[str, Source | None, str]:
-        origin = self.req(node, "origin", str, where) or "seed"
-        if origin not in ORIGINS:
-            self.err(node, "origin", f"{where}: origin must be one of {list(ORIGINS)}, not {origin!r}")
-        source = self.source(node, where, required=origin == "seed")
-        rationale = self.opt(node, "rationale", str, where, "") or ""
-        if origin == "proposed" and not rationale.strip():
-            self.err(node, None, f"{where}: a 'proposed' item needs a 'rationale'")
-        return origin, source, rationale
+    return raw
 
 
-def _check_origin_label(c: _Checker, node: dict, key: str, where: str) -> str:
-    """Numbers the seeds do not give must be labelled `<key>: default`."""
-    value = c.opt(node, key, str, where, None)
-    if value is None:
-        c.err(node, None, f"{where}: missing '{key}' (write 'default' unless the programme text gives this number)")
-        return "default"
-    if value not in ("default", "seed", "official"):
-        c.err(node, key, f"{where}: '{key}' must be default, seed or official")
-    return value
+def _message(raw: Any, problem: Problem) -> str:
+    label, rest = _label(raw, problem.loc)
+    # the path inside the item, without the last key when the message already names it
+    path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in rest).replace(".[", "[")
+    message = problem.message
+    if path and (rest[-1] == "code" or message.startswith(f"{rest[-1]}:") or f"'{rest[-1]}'" in message or message.startswith(f"{rest[-1]} ")):
+        path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in rest[:-1]).replace(".[", "[")
+    return f"{label}{'.' + path if path else ''}: {message}"
 
 
-def _threshold(c: _Checker, node: dict, ind_type: str, options: list, where: str) -> Threshold | None:
-    type_obj = INDICATOR_TYPES.get(ind_type)
-    if type_obj is None:
-        return None
-    raw = node.get("threshold")
-    if not type_obj.needs_threshold:
-        if raw is not None:
-            c.err(node, "threshold", f"{where}: type '{ind_type}' takes no threshold")
-        return None
-    if raw is None:
-        c.err(node, None, f"{where}: type '{ind_type}' needs a 'threshold'")
-        return None
-    if not isinstance(raw, dict):
-        c.err(node, "threshold", f"{where}: threshold must be a mapping")
-        return None
-    op = c.req(raw, "op", str, f"{where}.threshold")
-    if "value" not in raw:
-        c.err(raw, None, f"{where}.threshold: missing required field 'value'")
-        return None
-    if op is not None and op not in type_obj.operators:
-        c.err(raw, "op", f"{where}.threshold: operator {op!r} not allowed for type '{ind_type}' (allowed: {list(type_obj.operators)})")
-        return None
-    problem = type_obj.check_threshold_value(raw["value"], options)
-    if problem:
-        c.err(raw, "value", f"{where}.threshold: {problem}")
-        return None
-    unit = c.opt(raw, "unit", str, f"{where}.threshold")
-    period = c.opt(raw, "period", str, f"{where}.threshold")
-    if ind_type == "percent" and unit not in (None, "%"):
-        c.err(raw, "unit", f"{where}.threshold: a percent threshold has unit '%'")
-    if op is None:
-        return None
-    return Threshold(op=op, value=raw["value"], unit=unit, period=period)
+def _source(model: SourceModel | None) -> Source | None:
+    return Source(file=model.file, line=model.line, quote=model.quote) if model is not None else None
 
 
-def _indicator(c: _Checker, node: Any, where: str, codes: set[str]) -> Indicator | None:
-    if not isinstance(node, dict):
-        c.err(node, None, f"{where}: an indicator must be a mapping")
-        return None
-    code = c.req(node, "code", str, where)
-    if code is not None:
-        where = f"indicator {code}"
-        c.mark(where, node)
-        if not ITEM_CODE_RE.match(code):
-            c.err(node, "code", f"{where}: code may hold only letters, digits, '.' and '_'")
-        if code in codes:
-            c.err(node, "code", f"{where}: duplicate code")
-        codes.add(code)
-    text = c.req(node, "text", str, where) or ""
-    ind_type = c.req(node, "type", str, where) or ""
-    if ind_type and ind_type not in INDICATOR_TYPES:
-        c.err(node, "type", f"{where}: unknown indicator type {ind_type!r} (known: {sorted(INDICATOR_TYPES)})")
-    options = c.opt(node, "options", list, where, []) or []
-    if ind_type == "choice":
-        if not options:
-            c.err(node, None, f"{where}: a 'choice' indicator needs 'options'")
-        for opt in options:
-            if not isinstance(opt, dict) or "value" not in opt or "label" not in opt:
-                c.err(node, "options", f"{where}: each option needs 'value' and 'label'")
-    elif options:
-        c.err(node, "options", f"{where}: only 'choice' indicators take options")
-    threshold = _threshold(c, node, ind_type, options, where)
-    threshold_origin = c.opt(node, "threshold_origin", str, where, "seed")
-    if threshold_origin not in ("seed", "default", "official"):
-        c.err(node, "threshold_origin", f"{where}: threshold_origin must be seed, default or official")
-    points = c.req(node, "points", float, where)
-    if points is not None and points <= 0:
-        c.err(node, "points", f"{where}: points must be > 0")
-    points_origin = _check_origin_label(c, node, "points_origin", where)
-    evidence_node = c.req(node, "evidence", dict, where) or {}
-    required = c.opt(evidence_node, "required", bool, f"{where}.evidence", False)
-    kinds = c.opt(evidence_node, "kinds", list, f"{where}.evidence", list(EVIDENCE_KINDS)) or []
-    for kind in kinds:
-        if kind not in EVIDENCE_KINDS:
-            c.err(evidence_node, "kinds", f"{where}.evidence: unknown kind {kind!r} (known: {list(EVIDENCE_KINDS)})")
-    origin, source, rationale = c.origin_fields(node, where)
-    numeric = ind_type in ("percent", "count", "number")
-    if origin == "proposed" and numeric and threshold_origin == "seed" and threshold is not None and source is None:
-        c.err(node, "threshold", f"{where}: a proposed indicator's threshold is not from the text; add threshold_origin: default")
-    core = c.opt(node, "core", bool, where, False)
-    explanation_rule = c.opt(node, "explanation_required", str, where, "when_not_met")
-    if explanation_rule not in ("when_not_met", "always", "never"):
-        c.err(node, "explanation_required", f"{where}: explanation_required must be when_not_met, always or never")
-    if code is None or points is None:
-        return None
+def _steps(roadmap: dict) -> tuple[RoadmapStep, ...]:
+    return tuple(
+        RoadmapStep(year=year, value=step.value, op=step.op, origin=step.origin, source=_source(step.source), note=step.note)
+        for year, step in sorted(roadmap.items())
+    )
+
+
+def _indicator(m: IndicatorModel) -> Indicator:
+    t = m.threshold
     return Indicator(
-        code=code,
-        text=text,
-        text_en=c.opt(node, "text_en", str, where, "") or "",
-        type=ind_type,
-        threshold=threshold,
-        threshold_origin=threshold_origin or "seed",
-        points=float(points),
-        points_origin=points_origin,
-        core=bool(core),
-        evidence=Evidence(
-            required=bool(required),
-            kinds=tuple(kinds),
-            description=c.opt(evidence_node, "description", str, f"{where}.evidence", "") or "",
-        ),
-        origin=origin,
-        source=source,
-        rationale=rationale,
-        options=tuple(options),
-        help=c.opt(node, "help", str, where, "") or "",
-        explanation_required=explanation_rule or "when_not_met",
-    )
-
-
-def _group(c: _Checker, node: Any, where: str, group_codes: set[str], ind_codes: set[str]) -> Group | None:
-    if not isinstance(node, dict):
-        c.err(node, None, f"{where}: a group must be a mapping")
-        return None
-    code = c.req(node, "code", str, where)
-    if code is not None:
-        where = f"group {code}"
-        c.mark(where, node)
-        if code in group_codes:
-            c.err(node, "code", f"{where}: duplicate group code")
-        group_codes.add(code)
-    title_vi, title_en = c.text_pair(node, "title", where)
-    weight = c.req(node, "weight", float, where)
-    if weight is not None and weight <= 0:
-        c.err(node, "weight", f"{where}: weight must be > 0")
-    weight_origin = _check_origin_label(c, node, "weight_origin", where)
-    origin, source, rationale = c.origin_fields(node, where)
-    raw_inds = c.req(node, "indicators", list, where) or []
-    if not raw_inds:
-        c.err(node, "indicators", f"{where}: a group needs at least one indicator")
-    indicators = [i for i in (_indicator(c, n, f"{where} indicator #{k + 1}", ind_codes) for k, n in enumerate(raw_inds)) if i]
-    if code is None or weight is None:
-        return None
-    return Group(
-        code=code,
-        title_vi=title_vi,
-        title_en=title_en,
-        weight=float(weight),
-        weight_origin=weight_origin,
-        origin=origin,
-        source=source,
-        rationale=rationale,
-        indicators=tuple(indicators),
-    )
-
-
-def _target(c: _Checker, node: Any, where: str, codes: set[str]) -> Target | None:
-    if not isinstance(node, dict):
-        c.err(node, None, f"{where}: a target must be a mapping")
-        return None
-    code = c.req(node, "code", str, where)
-    if code is not None:
-        where = f"target {code}"
-        c.mark(where, node)
-        if code in codes:
-            c.err(node, "code", f"{where}: duplicate target code")
-        codes.add(code)
-    text_vi, text_en = c.text_pair(node, "text", where)
-    metric = c.req(node, "metric", str, where)
-    if metric is not None and metric not in TARGET_METRICS:
-        c.err(node, "metric", f"{where}: metric must be one of {list(TARGET_METRICS)}")
-    value = c.req(node, "value", float, where)
-    value_max = c.opt(node, "value_max", float, where)
-    if metric == "recognised_share" and value is not None and not 0 < value <= 100:
-        c.err(node, "value", f"{where}: a share target is a percentage in (0, 100]")
-    if value is not None and value_max is not None and value_max < value:
-        c.err(node, "value_max", f"{where}: value_max is below value")
-    year = c.req(node, "year", int, where)
-    if year is not None and not 2000 <= year <= 2100:
-        c.err(node, "year", f"{where}: year {year} is not plausible")
-    scope = c.req(node, "scope", list, where) or []
-    for unit_type in scope:
-        if unit_type not in UNIT_TYPES:
-            c.err(node, "scope", f"{where}: unknown unit type {unit_type!r}")
-    source = c.source(node, where, required=True)
-    if None in (code, metric, value, year, source):
-        return None
-    return Target(
-        code=code,
-        text_vi=text_vi,
-        text_en=text_en,
-        metric=metric,
-        value=float(value),
-        value_max=float(value_max) if value_max is not None else None,
-        year=year,
-        scope=tuple(scope),
-        source=source,
-        interpretation=c.opt(node, "interpretation", str, where, "") or "",
-    )
-
-
-def _scoring(c: _Checker, node: Any) -> ScoringRule | None:
-    where = "scoring"
-    if not isinstance(node, dict):
-        return None
-    from .scoring import SCORING_METHODS
-
-    method = c.req(node, "method", str, where)
-    if method is not None and method not in SCORING_METHODS:
-        c.err(node, "method", f"{where}: unknown method {method!r} (known: {sorted(SCORING_METHODS)})")
-    values = {}
-    for key in ("group_pass_percent", "overall_pass_percent"):
-        values[key] = c.req(node, key, float, where)
-        if values[key] is not None and not 0 <= values[key] <= 100:
-            c.err(node, key, f"{where}: {key} must be between 0 and 100")
-    flags = {key: c.req(node, key, bool, where) for key in ("require_all_groups", "require_core_indicators")}
-    origin = c.req(node, "origin", str, where)
-    if origin is not None and origin not in ("default", "official"):
-        c.err(node, "origin", f"{where}: origin must be 'default' (the seeds give no scoring rule) or 'official'")
-    if origin == "official" and "source" not in node:
-        c.err(node, "origin", f"{where}: an official scoring rule needs a 'source'")
-    if None in (method, origin, *values.values(), *flags.values()):
-        return None
-    return ScoringRule(
-        method=method,
-        origin=origin,
-        note=c.opt(node, "note", str, where, "") or "",
-        group_pass_percent=float(values["group_pass_percent"]),
-        overall_pass_percent=float(values["overall_pass_percent"]),
-        require_all_groups=flags["require_all_groups"],
-        require_core_indicators=flags["require_core_indicators"],
+        code=m.code, text=m.text, text_en=m.text_en, type=m.type,
+        threshold=Threshold(op=t.op, value=t.value, unit=t.unit, period=t.period) if t is not None else None,
+        roadmap=_steps(t.by_year) if t is not None else (),
+        bands=tuple(Band(op=b.op, value=tuple(b.value) if isinstance(b.value, list) else b.value, points=b.points) for b in m.bands or ()),
+        proportional=Proportional(full_at=m.proportional.full_at, zero_at=m.proportional.zero_at) if m.proportional else None,
+        points=float(m.points or 0), points_step=m.points_step, points_origin=m.points_origin or "default",
+        threshold_origin=m.threshold_origin, condition=m.condition, core=m.core, allow_na=m.allow_na,
+        evidence=Evidence(required=m.evidence.required, kinds=tuple(m.evidence.kinds), description=m.evidence.description),
+        explanation_required=m.explanation_required, origin=m.origin, source=_source(m.source), rationale=m.rationale,
+        options=tuple({"value": o.value, "label": o.label} for o in m.options), help=m.help,
     )
 
 
 def _build(raw: Any, file: str) -> tuple[CriteriaSet | None, list[CriteriaError]]:
-    c = _Checker(file)
-    if not isinstance(raw, dict):
-        c.err(raw, None, "the file must hold a mapping at the top level")
-        return None, c.errors
-    code = c.req(raw, "code", str, "set")
-    if code is not None and not CODE_RE.match(code):
-        c.err(raw, "code", "set: code must be upper-case letters, digits and '_'")
-    name_vi, name_en = c.text_pair(raw, "name", "set")
-    version = c.req(raw, "version", int, "set")
-    if version is not None and version < 1:
-        c.err(raw, "version", "set: version must be ≥ 1")
-    effective = raw.get("effective_from")
-    if isinstance(effective, str):
-        try:
-            effective = dt.date.fromisoformat(effective)
-        except ValueError:
-            effective = None
-    if not isinstance(effective, dt.date):
-        c.err(raw, "effective_from" if "effective_from" in raw else None, "set: effective_from must be a date YYYY-MM-DD")
-    legal = c.req(raw, "legal_basis", dict, "set") or {}
-    if legal:
-        c.mark("legal_basis", legal)
-        c.req(legal, "document", str, "legal_basis")
-        for key, kind in (("file", str), ("line", int), ("quote", str)):
-            c.req(legal, key, kind, "legal_basis")
-    applies = c.req(raw, "applies_to", list, "set") or []
-    if not applies:
-        c.err(raw, "applies_to", "set: applies_to needs at least one unit type")
-    for unit_type in applies:
-        if unit_type not in UNIT_TYPES:
-            c.err(raw, "applies_to", f"set: unknown unit type {unit_type!r} (known: {list(UNIT_TYPES)})")
-    description = raw.get("description") or {}
-    scoring = _scoring(c, c.req(raw, "scoring", dict, "set"))
-    target_codes: set[str] = set()
-    targets = [t for t in (_target(c, n, f"target #{k + 1}", target_codes) for k, n in enumerate(c.req(raw, "targets", list, "set") or [])) if t]
-    raw_groups = c.req(raw, "groups", list, "set") or []
-    if not raw_groups:
-        c.err(raw, "groups", "set: at least one group is required")
-    group_codes: set[str] = set()
-    ind_codes: set[str] = set()
-    groups = [g for g in (_group(c, n, f"group #{k + 1}", group_codes, ind_codes) for k, n in enumerate(raw_groups)) if g]
-    notes = c.opt(raw, "notes", list, "set", []) or []
-    if c.errors or None in (code, version, scoring):
-        return None, c.errors
+    model, problems = validate_data(raw)
+    if model is None:
+        errors = [CriteriaError(file, _line_of(raw, p.loc), _message(raw, p)) for p in problems]
+        return None, sorted(errors, key=lambda e: e.line)
+    lines: dict[str, int] = {"legal_basis": _line_of(raw, ("legal_basis",))}
+    for gi, g in enumerate(model.groups):
+        lines[f"group {g.code}"] = _line_of(raw, ("groups", gi))
+        for ii, i in enumerate(g.indicators):
+            lines[f"indicator {i.code}"] = _line_of(raw, ("groups", gi, "indicators", ii))
+    for ti, t in enumerate(model.targets):
+        lines[f"target {t.code}"] = _line_of(raw, ("targets", ti))
+    s = model.scoring
+    scoring = ScoringRule(
+        method=s.method, origin=s.origin, note=s.note, source=_source(s.source),
+        group_pass_percent=s.group_pass_percent, overall_pass_percent=s.overall_pass_percent, pass_points=s.pass_points,
+        pass_roadmap=_steps(s.pass_by_year), require_all_groups=s.require_all_groups, require_core_indicators=s.require_core_indicators,
+    )
+    groups = tuple(
+        Group(code=g.code, title_vi=g.title.vi, title_en=g.title.en, weight=float(g.weight) if g.weight is not None else None,
+              weight_origin=g.weight_origin or "default", min_percent=g.min_percent, origin=g.origin, source=_source(g.source),
+              rationale=g.rationale, indicators=tuple(_indicator(i) for i in g.indicators))
+        for g in model.groups
+    )
+    targets = tuple(
+        Target(code=t.code, text_vi=t.text.vi, text_en=t.text.en, metric=t.metric, value=float(t.value),
+               value_max=float(t.value_max) if t.value_max is not None else None, year=t.year, scope=tuple(t.scope),
+               source=_source(t.source), interpretation=t.interpretation)
+        for t in model.targets
+    )
     return (
         CriteriaSet(
-            code=code,
-            name_vi=name_vi,
-            name_en=name_en,
-            version=version,
-            effective_from=effective,
-            applies_to=tuple(applies),
-            scoring=scoring,
-            groups=tuple(groups),
-            targets=tuple(targets),
-            legal_basis=_plain(legal),
-            description_vi=(description.get("vi") or "") if isinstance(description, dict) else "",
-            description_en=(description.get("en") or "") if isinstance(description, dict) else "",
-            notes=tuple(str(n) for n in notes),
-            data=_plain(raw),
-            item_lines=dict(c.lines),
+            code=model.code, name_vi=model.name.vi, name_en=model.name.en, version=model.version,
+            effective_from=model.effective_from, applies_to=tuple(model.applies_to), scoring=scoring, groups=groups,
+            targets=targets, legal_basis=plain_data(raw["legal_basis"]),
+            description_vi=model.description.vi if model.description else "",
+            description_en=model.description.en if model.description else "",
+            notes=tuple(model.notes), data=plain_data(raw), item_lines=lines,
         ),
         [],
     )
@@ -619,9 +485,20 @@ def load_file(path: str | Path) -> tuple[CriteriaSet | None, list[CriteriaError]
     return parse_text(text, str(path))
 
 
+def _upgrade_stored(data: dict) -> dict:
+    """Versions stored before the schema (scoring.method 'points') read as today's 'weighted_percent'."""
+    scoring = data.get("scoring") if isinstance(data, dict) else None
+    if isinstance(scoring, dict) and scoring.get("method") == "points":
+        return {**data, "scoring": {**scoring, "method": "weighted_percent"}}
+    return data
+
+
 def criteria_from_dict(data: dict) -> CriteriaSet:
-    """Rebuild a set from its stored JSON; raises ValueError if it no longer validates."""
-    result, errors = _build(data, "<stored>")
+    """Rebuild a set from its stored JSON; raises ValueError if it no longer validates.
+
+    Content stored before the schema existed (`method: points`) is read as `weighted_percent`.
+    """
+    result, errors = _build(_upgrade_stored(data), "<stored>")
     if result is None:
         raise ValueError("; ".join(str(e) for e in errors))
     return result

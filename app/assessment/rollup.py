@@ -47,9 +47,14 @@ def track(actual: float, target: float, target_year: int, today: dt.date, start:
 
 
 def heat_class(earned: float | None, max_points: float | None, passed: bool | None) -> str:
-    """pass / partial / fail / none for one unit × group cell."""
+    """pass / partial / fail / none / na for one unit × group cell.
+
+    `na`: the group had nothing to score (every indicator answered "không áp dụng", or only conditions).
+    """
     if earned is None or max_points is None or passed is None:
         return "none"
+    if not max_points:
+        return "na"
     if passed:
         return "pass"
     return "partial" if earned > 0 else "fail"

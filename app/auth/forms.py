@@ -35,6 +35,7 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Vai trò"), choices=ROLE_CHOICES)
     unit_id = SelectField(_l("Đơn vị (cho cán bộ đơn vị)"), coerce=lambda v: int(v) if v not in (None, "", "None") else None)
     scope_codes = MultiCheckboxField(_l("Bộ tiêu chí được thẩm định (cho cán bộ thẩm định)"), choices=[])
+    owner_codes = MultiCheckboxField(_l("Bộ tiêu chí phụ trách (soạn, công bố phiên bản; cho cán bộ thẩm định hoặc người xem)"), choices=[])
     is_enabled = BooleanField(_l("Đang hoạt động"), default=True)
 
 

@@ -83,7 +83,15 @@ def _user_form(obj=None) -> UserForm:
     form = UserForm(obj=obj)
     form.unit_id.choices = [("", _("— không —"))] + unit_choices(db.session)
     form.scope_codes.choices = [(c, c) for c in known_set_codes(db.session)]
+    form.owner_codes.choices = [(c, c) for c in known_set_codes(db.session)]
     return form
+
+
+def _save_owner_codes(form: UserForm, user) -> None:
+    """Criteria-owner scopes (app.criteria_sets) are saved with the user; ValidationFailed comes back to the form."""
+    from app.criteria_sets.services import set_owned_codes
+
+    set_owned_codes(db.session, current_user, user, form.owner_codes.data or [])
 
 
 @bp.route("/admin/users")
@@ -105,6 +113,7 @@ def user_new():
                 role=form.role.data, full_name=form.full_name.data, unit_id=form.unit_id.data,
                 scope_codes=form.scope_codes.data, cost=hash_cost(), email=form.email.data or "",
             )
+            _save_owner_codes(form, user)
         except ValidationFailed as exc:
             return render_service_errors("auth/user_form.html", form, exc, creating=True)
         flash(_("Đã tạo người dùng %(name)s.", name=user.username), "success")
@@ -120,6 +129,7 @@ def user_edit(user_id: int):
     form = _user_form(obj=user)
     if request.method == "GET":
         form.scope_codes.data = sorted(user.scope_codes)
+        form.owner_codes.data = sorted(s.set_code for s in user.owned_sets)
     if form.validate_on_submit():
         try:
             services.update_user(
@@ -127,6 +137,7 @@ def user_edit(user_id: int):
                 unit_id=form.unit_id.data, scope_codes=form.scope_codes.data, is_enabled=form.is_enabled.data,
                 new_password=form.password.data or None, cost=hash_cost(), email=form.email.data or "",
             )
+            _save_owner_codes(form, user)
         except ValidationFailed as exc:
             return render_service_errors("auth/user_form.html", form, exc, creating=False, user=user)
         if user.id == current_user.id:

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models_base import now_utc
 
 if TYPE_CHECKING:
+    from app.auth.models import User
     from app.units.models import Unit
 
 campaign_units = sa.Table(
@@ -27,11 +28,23 @@ campaign_units = sa.Table(
 _CRITERIA_CACHE: dict[str, CriteriaSet] = {}
 
 
+#: Lifecycle of a stored criteria version: a draft may be replaced; a published one is offered to
+#: campaigns ("đang dùng" once a campaign uses it) and never edited; a retired one is no longer offered.
+VERSION_STATUSES = ("draft", "published", "retired")
+
+
 class CriteriaVersion(db.Model):
-    """One loaded revision of a criteria file. A changed file becomes a new revision."""
+    """One stored version of a criteria set (from a file, a workbook or the web).
+
+    A changed file loaded by `criteria load` becomes a new revision; a version created in the web
+    UI or by `criteria import` starts as a draft with the next version number.
+    """
 
     __tablename__ = "criteria_versions"
-    __table_args__ = (sa.UniqueConstraint("code", "version", "revision", name="uq_criteria_versions_code_version_revision"),)
+    __table_args__ = (
+        sa.UniqueConstraint("code", "version", "revision", name="uq_criteria_versions_code_version_revision"),
+        sa.CheckConstraint("status IN ('draft','published','retired')", name="status_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Set code from the file, e.g. CQTT.
@@ -50,6 +63,18 @@ class CriteriaVersion(db.Model):
     #: File it was loaded from (relative to the criteria folder).
     source_file: Mapped[str] = mapped_column(sa.String(255))
     loaded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    #: draft, published or retired (see VERSION_STATUSES). Files loaded by `criteria load` are published.
+    status: Mapped[str] = mapped_column(sa.String(20), default="published", server_default="published", index=True)
+    #: Who created it (None for `criteria load` from the command line).
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    published_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    retired_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    retired_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
+    retired_by: Mapped[User | None] = relationship(foreign_keys=[retired_by_id])
 
     @property
     def criteria(self) -> CriteriaSet:

@@ -63,6 +63,8 @@ def load_criteria(session: Session, sets: list[tuple[Path, CriteriaSet]]) -> dic
                 checksum=cset.checksum,
                 content=cset.data,
                 source_file=path.name,
+                status="published",
+                published_at=dt.datetime.now(dt.UTC),
             )
         )
         outcome[label] = "loaded" if revision == 1 else f"changed → revision {revision}"
@@ -74,9 +76,12 @@ def known_set_codes(session: Session) -> list[str]:
     return list(session.scalars(sa.select(CriteriaVersion.code).distinct().order_by(CriteriaVersion.code)))
 
 
-def latest_versions(session: Session) -> list[CriteriaVersion]:
-    """The newest revision of every (code, version)."""
-    rows = session.scalars(sa.select(CriteriaVersion).order_by(CriteriaVersion.code, CriteriaVersion.version, CriteriaVersion.revision))
+def latest_versions(session: Session, published_only: bool = False) -> list[CriteriaVersion]:
+    """The newest revision of every (code, version); with `published_only`, among published versions only."""
+    query = sa.select(CriteriaVersion).order_by(CriteriaVersion.code, CriteriaVersion.version, CriteriaVersion.revision)
+    if published_only:
+        query = query.where(CriteriaVersion.status == "published")
+    rows = session.scalars(query)
     latest: dict[tuple[str, int], CriteriaVersion] = {}
     for row in rows:
         latest[(row.code, row.version)] = row
@@ -98,6 +103,9 @@ def create_campaign(session: Session, actor: User | None, *, name: str, criteria
     version = session.get(CriteriaVersion, criteria_version_id)
     if version is None:
         errors["criteria_version_id"] = [_("Không tìm thấy bộ tiêu chí.")]
+    elif version.status != "published":
+        errors["criteria_version_id"] = [_("Phiên bản %(label)s chưa được công bố hoặc đã ngừng dùng: chỉ dùng được phiên bản đã công bố.",
+                                           label=version.label)]
     if closes_on < opens_on:
         errors["closes_on"] = [_("Ngày kết thúc phải sau hoặc bằng ngày mở.")]
     if not 2000 <= year <= 2100:

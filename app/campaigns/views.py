@@ -32,7 +32,7 @@ def index():
 def new():
     require_admin(current_user)
     form = CampaignForm()
-    form.criteria_version_id.choices = [(v.id, f"{v.name_vi} — {v.label}") for v in services.latest_versions(db.session)]
+    form.criteria_version_id.choices = [(v.id, f"{v.name_vi} — {v.label}") for v in services.latest_versions(db.session, published_only=True)]
     form.unit_ids.choices = unit_choices(db.session)
     if form.validate_on_submit():
         try:

@@ -38,12 +38,16 @@ class CardRow:
     self_score: Decimal | None
     final_score: Decimal | None
     decision: str | None
+    #: The verdicts stored with the scores (the scores are scoring.display_value's, so they agree).
+    self_passed: bool | None = None
+    final_passed: bool | None = None
 
 
 def unit_card(session: Session, actor: User, unit_id: int) -> tuple[Unit, list[CardRow]]:
     unit = check_card(session, actor, unit_id)
     query = (sa.select(CriteriaVersion.code, CriteriaVersion.name_vi, Campaign.year, Campaign.name, Submission.status,
-                       Submission.self_score, Submission.final_score, RecognitionDecision.number)
+                       Submission.self_score, Submission.final_score, RecognitionDecision.number, Submission.self_passed,
+                       Submission.final_passed)
              .select_from(Submission).join(Campaign, Submission.campaign_id == Campaign.id).join(CriteriaVersion)
              .outerjoin(decision_submissions, decision_submissions.c.submission_id == Submission.id)
              .outerjoin(RecognitionDecision, RecognitionDecision.id == decision_submissions.c.decision_id)

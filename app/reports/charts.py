@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-PALETTE = {"pass": "#009E73", "partial": "#E69F00", "fail": "#D55E00", "none": "#BBBBBB", "bar": "#0072B2", "target": "#000000"}  # nosec B105
-SYMBOL = {"pass": "+", "partial": "½", "fail": "×", "none": "–"}  # nosec B105
+PALETTE = {"pass": "#009E73", "partial": "#E69F00", "fail": "#D55E00", "none": "#BBBBBB", "na": "#FFFFFF", "bar": "#0072B2",  # nosec B105
+           "target": "#000000"}
+SYMBOL = {"pass": "+", "partial": "½", "fail": "×", "none": "–", "na": "Ø"}  # nosec B105
 FONT = 'font-family="Noto Sans"'
 
 
@@ -74,7 +75,7 @@ def heatmap_svg(groups: list[tuple[str, str]], rows: list[tuple[str, str, list[t
             out.append(f'<text x="{x0 + name_w - 4}" y="{y + 13}" text-anchor="end">{escape(_short(_abbreviate(name), 28))}</text>')
             for g, (cls, pct) in enumerate(cells):
                 x = x0 + name_w + g * cell
-                fg = "#000000" if cls in ("partial", "none") else "#FFFFFF"
+                fg = "#000000" if cls in ("partial", "none", "na") else "#FFFFFF"
                 label = f"{_num(pct)}%" if pct is not None else "—"
                 out.append(f'<g><title>{safe_name} · {codes[g]}: {label}</title><rect x="{x + 1}" y="{y + 1}" width="{cell - 2}" '
                            f'height="{cell - 2}" fill="{PALETTE[cls]}"/><text x="{x + cell / 2}" y="{y + 13}" text-anchor="middle" '

@@ -29,6 +29,8 @@ class RankRow:
     score: Decimal | None
     appraised: bool
     self_score: Decimal | None
+    #: The verdict that goes with `score` (final when appraised, else the self-assessment's).
+    passed: bool | None = None
 
 
 class Ranking(list):
@@ -46,9 +48,11 @@ def ranking(session: Session, actor: User, flt: ReportFilter, sort: str = "score
         return Ranking()
     scope = scope_units(session, flt.set_code, flt.year, flt.unit_type)
     latest = latest_submissions(flt.set_code, flt.year)
+    # Stored scores are scoring.display_value's (2 decimals, agreeing with the stored verdict).
     score = sa.func.coalesce(Submission.final_score, Submission.self_score)
+    passed = sa.case((Submission.final_score.is_not(None), Submission.final_passed), else_=Submission.self_passed)
     query = (sa.select(Unit.id, Unit.name, Unit.unit_type, Submission.status, score.label("score"),
-                       Submission.final_score.is_not(None).label("appraised"), Submission.self_score)
+                       Submission.final_score.is_not(None).label("appraised"), Submission.self_score, passed.label("passed"))
              .select_from(Unit).join(scope, scope.c.unit_id == Unit.id)
              .join(latest, latest.c.unit_id == Unit.id).join(Submission, Submission.id == latest.c.submission_id)
              .where(Submission.status != "draft"))
@@ -81,7 +85,7 @@ def ranking(session: Session, actor: User, flt: ReportFilter, sort: str = "score
         if sort != "name" and row.score != last:
             rank, last = n, row.score
         result.append(RankRow(rank if sort != "name" else n, row.id, row.name, row.unit_type, row.status, row.score,
-                              bool(row.appraised), row.self_score))
+                              bool(row.appraised), row.self_score, None if row.passed is None else bool(row.passed)))
     if not per_page:
         result.total = len(result)
     return result

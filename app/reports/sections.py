@@ -27,7 +27,12 @@ TRACK_LABELS = {"met": _l("Đã đạt"), "on_track": _l("Đúng tiến độ"),
 BUCKET_LABELS = {"not_started": _l("Chưa bắt đầu"), "draft": _l("Đang soạn"), "submitted": _l("Đã gửi, chờ/đang thẩm định"),
                  "returned": _l("Trả lại bổ sung"), "approved": _l("Đã duyệt"), "rejected": _l("Không chấp thuận"),
                  "recognised": _l("Đã công nhận")}
-HEAT_LABELS = {"pass": _l("Đạt"), "partial": _l("Một phần"), "fail": _l("Chưa đạt"), "none": _l("Chưa có dữ liệu")}
+HEAT_LABELS = {"pass": _l("Đạt"), "partial": _l("Một phần"), "fail": _l("Chưa đạt"), "none": _l("Chưa có dữ liệu"),
+               "na": _l("Không áp dụng")}
+#: Where an indicator comes from (criteria `origin`), as exports write it.
+INDICATOR_ORIGIN_LABELS = {"seed": _l("văn bản Đề án"), "proposed": _l("đề xuất")}
+#: Where a number (threshold, points, pass mark) comes from, as exports write it.
+NUMBER_ORIGIN_LABELS = {"seed": _l("văn bản Đề án"), "default": _l("mặc định"), "official": _l("văn bản chính thức")}
 
 
 def section_data(session: Session, actor: User, name: str, flt: ReportFilter, today: dt.date, sort: str = "score_desc",
@@ -44,7 +49,7 @@ def section_data(session: Session, actor: User, name: str, flt: ReportFilter, to
     if name == "heatmap":
         return heatmap.heatmap(session, actor, flt, page or 1, heatmap.PAGE_SIZE if page else None)
     if name == "trend":
-        return trend.city_trend(session, actor, flt.set_code)
+        return trend.city_trend_section(session, actor, flt.set_code)
     raise KeyError(name)
 
 
@@ -71,19 +76,25 @@ def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list
                   [_("Chưa nộp"), data.timeliness.get("missing", 0), data.rate("missing")]]
         return [(str(SECTIONS["funnel"]), headers, rows), (_("Đúng hạn, trễ hạn"), [_("Loại"), _("Số đơn vị"), _("Tỷ lệ (%)")], timely)]
     if name == "ranking":
-        headers = [_("Hạng"), _("Đơn vị"), _("Loại"), _("Trạng thái"), _("Điểm (%)"), _("Loại điểm"), _("Tự chấm (%)")]
+        headers = [_("Hạng"), _("Đơn vị"), _("Loại"), _("Trạng thái"), _("Điểm (%)"), _("Kết quả"), _("Loại điểm"), _("Tự chấm (%)")]
         from app.review.services import status_label
 
         rows = [[r.rank, r.unit_name, UNIT_TYPES.get(r.unit_type, r.unit_type), status_label(r.status), _pct(r.score),
-                 _("thẩm định") if r.appraised else _("tự chấm (chưa thẩm định)"), _pct(r.self_score)] for r in data]
+                 "" if r.passed is None else (_("Đạt") if r.passed else _("Chưa đạt")), _("thẩm định") if r.appraised else _("tự chấm (chưa thẩm định)"), _pct(r.self_score)] for r in data]
         return [(str(SECTIONS["ranking"]), headers, rows)]
     if name == "weakest":
         low, gaps = data
-        headers = [_("Chỉ tiêu"), _("Nội dung"), _("Số đơn vị"), _("Số đạt"), _("Tỷ lệ đạt (%)"), _("Đã thẩm định"),
-                   _("Tự đánh giá cao hơn"), _("Tự đánh giá thấp hơn")]
-        to_row = lambda r: [r.code, r.text, r.units, r.passed, r.pass_rate, r.appraised, r.over_rated, r.under_rated]  # noqa: E731
+        headers = [_("Chỉ tiêu"), _("Nội dung"), _("Số đơn vị"), _("Không áp dụng"), _("Số đạt"), _("Tỷ lệ đạt (%)"), _("Đã thẩm định"),
+                   _("Tự đánh giá cao hơn"), _("Tự đánh giá thấp hơn"), _("Nguồn chỉ tiêu"), _("Nguồn ngưỡng"), _("Điều kiện bắt buộc")]
+
+        def to_row(r) -> list:
+            return [r.code, r.text, r.units, r.na, r.passed, r.pass_rate, r.appraised, r.over_rated, r.under_rated,
+                    str(INDICATOR_ORIGIN_LABELS.get(r.origin, r.origin)), str(NUMBER_ORIGIN_LABELS.get(r.threshold_origin, r.threshold_origin)),
+                    _("có") if r.condition else _("không")]
+
         return [(str(SECTIONS["weakest"]), headers, [to_row(r) for r in low]),
-                (_("Chênh lệch tự chấm"), headers, [to_row(r) for r in gaps])]
+                (_("Chênh lệch tự chấm"), headers, [to_row(r) for r in gaps]),
+                (_("Điều kiện bắt buộc"), headers, [to_row(r) for r in getattr(data, "conditions", [])])]
     if name == "heatmap":
         if data is None:
             return [(str(SECTIONS["heatmap"]), [_("Chọn một bộ tiêu chí")], [])]
@@ -92,6 +103,9 @@ def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list
         return [(_("Bản đồ nhiệt"), headers, rows)]
     if name == "trend":
         headers = [_("Năm"), _("Đợt đánh giá"), _("Đã gửi"), _("Đã công nhận"), _("Tỷ lệ công nhận (%)"), _("Điểm trung bình (%)")]
-        rows = [[p.year, p.campaign, p.submitted, p.recognised, p.recognised_share, _pct(p.average)] for p in data]
-        return [(str(SECTIONS["trend"]), headers, rows)]
+        rows = [[p.year, p.campaign, p.submitted, p.recognised, p.recognised_share, _pct(p.average)] for p in data.points]
+        ind = data.indicators
+        ind_headers = [_("Chỉ tiêu"), _("Các mã qua các phiên bản"), _("Nội dung")] + [f"{y} — {name} ({label}) (%)" for y, name, label in ind.columns]
+        ind_rows = [[line.key, ", ".join(line.codes), line.text] + list(line.shares) for line in ind.lines]
+        return [(str(SECTIONS["trend"]), headers, rows), (_("Tỷ lệ đạt theo chỉ tiêu"), ind_headers, ind_rows)]
     raise KeyError(name)

@@ -137,4 +137,5 @@ def unit_card(unit_id: int):
     unit, rows = card.unit_card(db.session, current_user, unit_id)
     set_codes = sorted({r.set_code for r in rows})
     trends = {code: trend.unit_trend(db.session, current_user, code, unit_id) for code in set_codes}
-    return render_template("reports/card.html", unit=unit, rows=rows, trends=trends)
+    indicators = {code: trend.indicator_trend(db.session, current_user, code, unit_id) for code in set_codes}
+    return render_template("reports/card.html", unit=unit, rows=rows, trends=trends, indicators=indicators)

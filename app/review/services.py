@@ -20,7 +20,17 @@ from sqlalchemy.orm import Session, selectinload
 from app.assessment.criteria import CriteriaSet
 from app.assessment.indicators import AnswerError, dump_value, get_type, load_value, same_value
 from app.assessment.numbers import NumberError, format_number, format_rounded, parse_number, to_decimal
-from app.assessment.scoring import Override, SetResult, score_set, score_with_overrides
+from app.assessment.scoring import (
+    AnswerInput,
+    Override,
+    SetResult,
+    appraised_points,
+    band_levels,
+    check_appraised_points,
+    evaluate_indicator,
+    score_set,
+    score_with_overrides,
+)
 from app.audit.services import record
 from app.auth.models import ReviewerScope, User
 from app.campaigns.models import Campaign
@@ -28,7 +38,7 @@ from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.notifications.services import notify
 from app.numbers import ui_locale
 from app.submissions import uploads
-from app.submissions.messages import answer_error, upload_error
+from app.submissions.messages import answer_error, upload_error, vn_number
 from app.submissions.models import Submission
 from app.submissions.services import MISSING_VERSION, Upload, answers_of, today_local
 from app.text import clean_filename, nfc
@@ -154,7 +164,8 @@ def snapshot_round(session: Session, actor: User, submission: Submission, cset: 
     for item in submission.evidence:
         evidence.setdefault(item.indicator_code, []).append(item.original_name)
     answers = {
-        a.indicator_code: {"value": a.value, "explanation": a.explanation or "", "evidence": sorted(evidence.get(a.indicator_code, []))}
+        a.indicator_code: {"value": a.value, "explanation": a.explanation or "", "evidence": sorted(evidence.get(a.indicator_code, [])),
+                           **({"na": True} if a.not_applicable else {})}
         for a in submission.answers
     }
     snap = SubmissionRound(submission_id=submission.id, round=submission.round, answers=answers,
@@ -276,12 +287,11 @@ def overrides_of(submission: Submission, cset: CriteriaSet, appraisals: dict[str
         ind = cset.indicator(code)
         if ind is None:
             continue
-        met = appraisal.met
-        if met is None and isinstance(appraisal.value, dict):
-            met = get_type(ind.type).is_met(appraisal.parsed, ind.threshold)
+        # the reviewer's value is scored by the indicator's own rule (threshold of the campaign year, or bands)
+        value = appraisal.parsed
         points = float(appraisal.points) if appraisal.points is not None else None
-        if met is not None or points is not None:
-            result[code] = Override(met=met, points=points)
+        if appraisal.met is not None or points is not None or value is not None:
+            result[code] = Override(met=appraisal.met, points=points, value=value)
     return result
 
 
@@ -291,7 +301,8 @@ def _appraisals(session: Session, submission: Submission) -> dict[str, Appraisal
 
 def final_result(session: Session, submission: Submission) -> SetResult:
     cset = submission.campaign.criteria_version.criteria
-    return score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, _appraisals(session, submission)))
+    return score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, _appraisals(session, submission)),
+                                submission.campaign.year)
 
 
 def assignments_of(session: Session, campaign_id: int) -> list[GroupAssignment]:
@@ -353,8 +364,8 @@ def review_context(session: Session, actor: User, submission_id: int) -> ReviewC
     return ReviewContext(
         submission=submission,
         criteria=cset,
-        self_result=score_set(cset, answers_of(submission)),
-        final_result=score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, appraisals)),
+        self_result=score_set(cset, answers_of(submission), submission.campaign.year),
+        final_result=score_with_overrides(cset, answers_of(submission), overrides_of(submission, cset, appraisals), submission.campaign.year),
         appraisals=appraisals,
         returns=current_returns(session, submission),
         my_groups=my_groups(session, actor, submission),
@@ -432,6 +443,21 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
         except ValueError as exc:
             errors.setdefault(ind.field_name, []).append(str(exc))
             continue
+        problem = check_appraised_points(ind, points, value, submission.campaign.year) if points is not None else None
+        if problem == "points_step":
+            errors.setdefault(ind.field_name, []).append(_("Điểm thẩm định phải theo bước %(step)s điểm.", step=f"{ind.points_step:g}".replace(".", ",")))
+            continue
+        if problem is None and points is not None and value is None and ind.bands and points not in band_levels(ind):
+            problem = "points_not_band"
+        if problem == "points_not_band" and value is None:
+            errors.setdefault(ind.field_name, []).append(_("Điểm thẩm định phải là một mức của thang điểm: %(levels)s.",
+                                                          levels="; ".join(vn_number(p) for p in band_levels(ind))))
+            continue
+        if problem == "points_not_band":
+            expected = appraised_points(ind, value, submission.campaign.year)
+            errors.setdefault(ind.field_name, []).append(
+                _("Với giá trị thẩm định này, theo thang điểm của chỉ tiêu, điểm phải là %(p)s.", p=f"{expected:g}".replace(".", ",")))
+            continue
         met = {"met": True, "not_met": False}.get(entry.met)
         comment = nfc(entry.comment) or ""
         if len(comment) > max_comment_chars:
@@ -453,7 +479,8 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
             appraisal.value = dump_value(value)
         appraisal.met, appraisal.points, appraisal.comment = met, points, comment
         appraisal.reviewer_id = actor.id
-        effective_met = met if met is not None else (get_type(ind.type).is_met(value, ind.threshold) if value is not None else None)
+        effective_met = met if met is not None else (
+            evaluate_indicator(ind, AnswerInput(value, evidence_count=1), submission.campaign.year).met if value is not None else None)
         session.add(ScoreEvent(submission_id=submission.id, indicator_code=code, kind="appraised", met=effective_met,
                                points=points, actor_id=actor.id, reason=comment))
         record(session, actor, "score.appraise", submission, indicator=code, met=effective_met,
@@ -679,16 +706,14 @@ def is_recognised(session: Session, unit_id: int, set_code: str, year: int) -> b
 # ------------------------------------------------------------------ discrepancies and group assignments
 
 
-def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> tuple[Campaign, list[dict]]:
-    """Per indicator: how many units rated it met but were appraised not met (over-rating), most first."""
-    campaign = _campaign(session, campaign_id)
-    if not can_read(actor, campaign):
-        raise PermissionDenied(_("Bạn không có quyền xem đợt đánh giá này."))
+def _discrepancy_counts(session: Session, campaign: Campaign) -> dict[str, dict[str, int]]:
+    """Per indicator code of the campaign's version: appraised, over-rated and under-rated submissions, and
+    `na` (appraised units that answered "không áp dụng"; a refused N/A that is not met counts as over-rating)."""
     cset = campaign.criteria_version.criteria
-    counts: dict[str, dict[str, int]] = {i.code: {"appraised": 0, "over": 0, "under": 0} for i in cset.indicators}
-    subs = session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign_id, Submission.status != "draft"))
+    counts: dict[str, dict[str, int]] = {i.code: {"appraised": 0, "over": 0, "under": 0, "na": 0} for i in cset.indicators}
+    subs = session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign.id, Submission.status != "draft"))
     for submission in subs:
-        self_result = score_set(cset, answers_of(submission))
+        self_result = score_set(cset, answers_of(submission), campaign.year)
         final = final_result(session, submission)
         appraised = set(_appraisals(session, submission))
         for code in appraised & set(counts):
@@ -696,7 +721,49 @@ def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> t
             counts[code]["appraised"] += 1
             counts[code]["over"] += int(mine and not theirs)
             counts[code]["under"] += int(theirs and not mine)
-    rows = [{"indicator": cset.indicator(code), **c} for code, c in counts.items() if c["appraised"]]
+            counts[code]["na"] += int(self_result.indicator(code).not_applicable)
+    return counts
+
+
+def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
+    """The latest campaign of the same set (any version) before this one, by (year, id), or None."""
+    from app.campaigns.models import CriteriaVersion
+
+    earlier = session.scalars(
+        sa.select(Campaign).join(CriteriaVersion).where(CriteriaVersion.code == campaign.criteria_version.code, Campaign.id != campaign.id)
+        .order_by(Campaign.year, Campaign.id))
+    before = [c for c in earlier if (c.year, c.id) < (campaign.year, campaign.id)]
+    return before[-1] if before else None
+
+
+def campaign_discrepancies(session: Session, actor: User, campaign_id: int) -> tuple[Campaign, list[dict]]:
+    """Per indicator: how many units rated it met but were appraised not met (over-rating), most first.
+
+    Each row also carries `previous` (the same indicator's counts in the set's previous campaign, or
+    None): codes are followed across versions through the saved code mappings, so an indicator
+    renamed in a revision keeps its earlier figures. The previous campaign is in `rows[i]["previous_campaign"]`.
+    Each row: `indicator`, `appraised`, `over`, `under`, `na` and `condition` (a điều kiện bắt buộc, which the
+    page lists apart).
+    """
+    from app.criteria_sets.services import code_resolver
+
+    campaign = _campaign(session, campaign_id)
+    if not can_read(actor, campaign):
+        raise PermissionDenied(_("Bạn không có quyền xem đợt đánh giá này."))
+    cset = campaign.criteria_version.criteria
+    counts = _discrepancy_counts(session, campaign)
+    before = previous_campaign(session, campaign)
+    earlier: dict[str, dict[str, int]] = {}
+    if before is not None:
+        resolver = code_resolver(session, campaign.criteria_version.code)
+        for code, c in _discrepancy_counts(session, before).items():
+            cell = earlier.setdefault(resolver.key(before.criteria_version_id, code), {"appraised": 0, "over": 0, "under": 0})
+            for k in cell:
+                cell[k] += c[k]
+        key_of = {code: resolver.key(campaign.criteria_version_id, code) for code in counts}
+    rows = [{"indicator": cset.indicator(code), "condition": cset.indicator(code).condition, **c, "previous_campaign": before,
+             "previous": earlier.get(key_of[code]) if before is not None else None}
+            for code, c in counts.items() if c["appraised"] or (before is not None and earlier.get(key_of[code], {}).get("appraised"))]
     rows.sort(key=lambda r: (-r["over"], r["indicator"].code))
     return campaign, rows
 

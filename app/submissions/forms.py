@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, MultipleFileField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, Field, HiddenField, MultipleFileField, RadioField, StringField, TextAreaField
 
 from app.assessment.criteria import Group, Indicator
 
@@ -58,6 +58,8 @@ def build_group_form(group: Group) -> type[FlaskForm]:
         setattr(GroupForm, ind.field_name, FIELD_BUILDERS[ind.type](ind))
         setattr(GroupForm, ind.field_name + "_explanation", TextAreaField(_l("Giải trình"), render_kw={"rows": 2}))
         setattr(GroupForm, ind.field_name + "_files", MultipleFileField(_l("Tải minh chứng")))
+        if ind.allow_na:
+            setattr(GroupForm, ind.field_name + "_na", BooleanField(_l("Không áp dụng")))
     return GroupForm
 
 

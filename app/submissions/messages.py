@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.assessment.indicators import AnswerError
+from app.assessment.scoring import Failure
 from app.submissions.uploads import UploadError
 
 
@@ -57,15 +59,47 @@ def upload_error(exc: UploadError, filename: str) -> str:
     return messages.get(exc.code, _("Tệp “%(name)s” không hợp lệ.", name=filename))
 
 
-def reason_text(reason: str) -> str:
-    """Explain an indicator or set reason code in words."""
+def _vn(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return babel_format_decimal(value, format="#,##0.##", locale="vi_VN")
+
+
+def vn_number(value: float | None) -> str:
+    """A number as Vietnamese write it, at most two decimals ('62,5', '10.000'); '—' for None."""
+    return _vn(value)
+
+
+def failure_text(failure: Failure) -> str:
+    """Explain a failed rule with its figures: which rule, the value, the mark and the shortfall."""
+    params = {"code": failure.code, "actual": _vn(failure.actual), "required": _vn(failure.required), "short": _vn(failure.shortfall)}
+    texts = {
+        "overall_percent": _("tổng điểm %(actual)s%% dưới mức đạt %(required)s%% (thiếu %(short)s điểm phần trăm)", **params),
+        "total_points": _("tổng điểm %(actual)s dưới mức đạt %(required)s điểm (thiếu %(short)s điểm)", **params),
+        "group_minimum": _("nhóm %(code)s đạt %(actual)s%%, dưới mức tối thiểu %(required)s%% (thiếu %(short)s điểm phần trăm)", **params),
+        "core": _("chỉ tiêu cốt lõi %(code)s chưa đạt", **params),
+        "condition": _("điều kiện bắt buộc %(code)s chưa đạt", **params),
+    }
+    return texts.get(failure.rule, failure.reason)
+
+
+def reason_text(reason: str | Failure | dict) -> str:
+    """Explain an indicator or set reason code (or a Failure, or its stored dict) in words."""
+    if isinstance(reason, dict) and "rule" in reason:
+        reason = Failure(**reason)
+    if isinstance(reason, Failure):
+        return failure_text(reason)
     kind, _sep, code = reason.partition(":")
     texts = {
         "unanswered": _("chưa trả lời"),
         "below_threshold": _("chưa đạt ngưỡng"),
+        "partial_points": _("đạt một phần điểm"),
         "evidence_missing": _("thiếu minh chứng bắt buộc"),
+        "na_not_allowed": _("chỉ tiêu này không được chọn “Không áp dụng”"),
         "overall_below": _("tổng điểm dưới mức đạt"),
+        "points_below": _("tổng điểm dưới mức đạt"),
         "group_failed": _("nhóm %(code)s chưa đạt", code=code),
         "core_not_met": _("chỉ tiêu cốt lõi %(code)s chưa đạt", code=code),
+        "condition_not_met": _("điều kiện bắt buộc %(code)s chưa đạt", code=code),
     }
     return texts.get(kind, reason)

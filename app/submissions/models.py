@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from app.campaigns.models import Campaign
     from app.units.models import Unit
 
+#: The stored answer value meaning "không áp dụng" (not applicable); only for indicators with `allow_na`.
+NOT_APPLICABLE = {"na": True}
+
 STATUSES = ("draft", "submitted", "in_review", "returned", "resubmitted", "approved", "rejected", "recognised")
 
 
@@ -93,7 +96,8 @@ class Answer(db.Model):
     #: Indicator code from the criteria file, e.g. G1.2.
     indicator_code: Mapped[str] = mapped_column(sa.String(40))
     #: Parsed value or null when unanswered: {"n": "12345.678"} for a number (exact decimal text),
-    #: {"v": ...} for yes/no, a choice or text. Rows from before exact storage hold {"v": <JSON number>}.
+    #: {"v": ...} for yes/no, a choice or text, {"na": true} for "không áp dụng". Rows from before exact
+    #: storage hold {"v": <JSON number>}.
     value: Mapped[Any | None] = mapped_column(sa.JSON)
     explanation: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
@@ -106,6 +110,11 @@ class Answer(db.Model):
         from app.assessment.indicators import load_value
 
         return load_value(self.value)
+
+    @property
+    def not_applicable(self) -> bool:
+        """True when the official answered "Không áp dụng" (stored as the value `{"na": true}`)."""
+        return isinstance(self.value, dict) and self.value.get("na") is True
 
 
 class Evidence(db.Model):
@@ -149,6 +158,13 @@ class IndicatorScore(db.Model):
     max_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
     self_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
     final_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
+    #: The official answered "không áp dụng" (the indicator is out of the self maximum).
+    self_na: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: "Không áp dụng" in the final result (accepted by the reviewer, or not yet appraised); reports
+    #: leave such rows out of pass rates and show them as N/A.
+    final_na: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The indicator is a condition (điều kiện bắt buộc): no points; reports show it apart from the score.
+    condition: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class GroupScore(db.Model):

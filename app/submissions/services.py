@@ -33,7 +33,7 @@ from app.units.models import Unit
 
 from . import uploads
 from .messages import answer_error, reason_text, upload_error
-from .models import Answer, Evidence, Submission
+from .models import NOT_APPLICABLE, Answer, Evidence, Submission
 
 
 @dataclass
@@ -209,7 +209,7 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
                values: dict[str, str], explanations: dict[str, str], files: dict[str, list[Upload]],
                remove_evidence: Iterable[int] = (), expected_version: int | None,
                upload_dir: str, max_bytes: int, today: dt.date | None = None, ctx: Context | None = None,
-               limits: Limits | None = None) -> SaveOutcome:
+               not_applicable: dict[str, bool] | None = None, limits: Limits | None = None) -> SaveOutcome:
     """Save one group's answers as a draft.
 
     Every valid input is saved; an invalid value, a too-long explanation or a refused file is not,
@@ -217,8 +217,11 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
     `<field>_explanation` for explanations) so the page can show it beside the user's text (which
     the page keeps). Nothing valid is lost. `max_bytes` is the per-file limit; `limits` the other
     quotas (defaults: Limits()). Files are written as `.part` and take their name at commit (see
-    uploads). Raises Conflict (outdated page, see _check_version), PermissionDenied, NotFound.
+    uploads). `not_applicable` maps field names to the "Không áp dụng" checkbox; it is honoured only
+    for an indicator with `allow_na`, and is stored as the answer value `{"na": true}`.
+    Raises Conflict (outdated page, see _check_version), PermissionDenied, NotFound.
     """
+    not_applicable = not_applicable or {}
     limits = replace(limits or Limits(), max_file_bytes=max_bytes)
     if ctx is None or ctx.campaign.id != campaign_id or ctx.unit.id != unit_id:
         ctx = open_context(session, actor, campaign_id, unit_id, today)  # the caller's context is reused when given
@@ -245,12 +248,19 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
         if answer is None:
             answer = Answer(indicator_code=indicator.code, value=None, explanation="")
             submission.answers.append(answer)
-        try:
-            parsed = get_type(indicator.type).parse(nfc(values.get(name)), list(indicator.options), locale)
-            if not same_value(load_value(answer.value), parsed):  # an old {"v": 10} row saved back unchanged stays as it is
-                answer.value = dump_value(parsed)
-        except AnswerError as exc:
-            errors.setdefault(name, []).append(answer_error(exc))
+        raw_value = nfc(values.get(name))
+        if indicator.allow_na and not_applicable.get(name):
+            if raw_value and raw_value.strip():
+                errors.setdefault(name, []).append(_("Chọn “Không áp dụng” hoặc nhập giá trị, không chọn cả hai."))
+            else:
+                answer.value = dict(NOT_APPLICABLE)
+        else:
+            try:
+                parsed = get_type(indicator.type).parse(raw_value, list(indicator.options), locale)
+                if answer.not_applicable or not same_value(load_value(answer.value), parsed):  # an old {"v": 10} row saved back unchanged stays
+                    answer.value = dump_value(parsed)
+            except AnswerError as exc:
+                errors.setdefault(name, []).append(answer_error(exc))
         explanation = nfc(explanations.get(name)) or ""
         if len(explanation) > limits.max_explanation_chars:
             errors.setdefault(name + "_explanation", []).append(
@@ -300,19 +310,22 @@ def _check_quota(submission: Submission, indicator_code: str, size: int, limits:
 
 
 def answers_of(submission: Submission | None) -> dict[str, AnswerInput]:
+    """The scorer's view of a submission's answers: value, evidence count, explanation, "không áp dụng"."""
     if submission is None:
         return {}
     counts: dict[str, int] = {}
     for item in submission.evidence:
         counts[item.indicator_code] = counts.get(item.indicator_code, 0) + 1
-    result = {a.indicator_code: AnswerInput(a.parsed, counts.get(a.indicator_code, 0), a.explanation or "") for a in submission.answers}
+    result = {a.indicator_code: AnswerInput(a.parsed, counts.get(a.indicator_code, 0), a.explanation or "", a.not_applicable)
+              for a in submission.answers}
     for code, count in counts.items():
         result.setdefault(code, AnswerInput(None, count, ""))
     return result
 
 
 def current_result(ctx: Context) -> SetResult:
-    return score_set(ctx.criteria, answers_of(ctx.submission))
+    """The provisional score of the context's submission, for the campaign's year."""
+    return score_set(ctx.criteria, answers_of(ctx.submission), ctx.campaign.year)
 
 
 @dataclass
@@ -326,12 +339,17 @@ class Problem:
 def submission_problems(ctx: Context) -> list[Problem]:
     """Everything that blocks submission, by group and indicator."""
     answers = answers_of(ctx.submission)
-    result = score_set(ctx.criteria, answers)
+    result = score_set(ctx.criteria, answers, ctx.campaign.year)
     problems: list[Problem] = []
     for group in ctx.criteria.groups:
         for indicator in group.indicators:
             answer = answers.get(indicator.code, AnswerInput())
             ind_result = result.indicator(indicator.code)
+            if ind_result.not_applicable:
+                if not answer.explanation.strip():
+                    problems.append(Problem(group, indicator.code, indicator.field_name,
+                                            _("Đã chọn “Không áp dụng”: cần ghi giải trình vì sao chỉ tiêu không áp dụng cho đơn vị.")))
+                continue
             if answer.value is None:
                 problems.append(Problem(group, indicator.code, indicator.field_name, _("Chưa trả lời.")))
                 continue

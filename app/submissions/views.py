@@ -104,6 +104,7 @@ def group(campaign_id: int, unit_id: int, group_code: str):
             files=files, remove_evidence=int_list(request.form.getlist("remove_evidence")),
             expected_version=page_version,
             upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"], ctx=ctx,
+            not_applicable={i.field_name: bool(request.form.get(i.field_name + "_na")) for i in grp.indicators if i.allow_na},
             limits=services.Limits.from_config(current_app.config),
         )
     except (Conflict, StaleDataError, IntegrityError) as exc:
@@ -152,6 +153,8 @@ def _saved_data(ctx, grp) -> dict:
         answer = ctx.submission.answer_for(ind.code) if ctx.submission else None
         data[ind.field_name] = get_type(ind.type).to_raw(answer.parsed, locale) if answer else ""
         data[ind.field_name + "_explanation"] = answer.explanation if answer else ""
+        if ind.allow_na:
+            data[ind.field_name + "_na"] = bool(answer and answer.not_applicable)
     return data
 
 

@@ -16,15 +16,20 @@ from app.extensions import db
 from tests.conftest import Client, FreshContextClient
 from tests.reports_fixture import build
 
-ROLES = ("anon", "off_a", "off_b", "rev_in", "rev_out", "viewer", "admin")
-USERNAMES = {"off_a": "canbo.a", "off_b": "canbo.b", "rev_in": "thamdinh", "rev_out": "thamdinh.th", "viewer": "xem", "admin": "quantri"}
+ROLES = ("anon", "off_a", "off_b", "rev_in", "rev_out", "viewer", "owner", "admin")
+USERNAMES = {"off_a": "canbo.a", "off_b": "canbo.b", "rev_in": "thamdinh", "rev_out": "thamdinh.th", "viewer": "xem", "admin": "quantri",
+             "owner": "phutrach"}
 
 
-def expect(anon="login", off_a="deny", off_b="deny", rev_in="deny", rev_out="deny", viewer="deny", admin="deny") -> dict:
-    return {"anon": anon, "off_a": off_a, "off_b": off_b, "rev_in": rev_in, "rev_out": rev_out, "viewer": viewer, "admin": admin}
+def expect(anon="login", off_a="deny", off_b="deny", rev_in="deny", rev_out="deny", viewer="deny", admin="deny", owner=None) -> dict:
+    """Expectations per role; `owner` (a viewer who owns the CQTT criteria set) defaults to the viewer's."""
+    return {"anon": anon, "off_a": off_a, "off_b": off_b, "rev_in": rev_in, "rev_out": rev_out, "viewer": viewer, "admin": admin,
+            "owner": viewer if owner is None else owner}
 
 
 ALL_OK = expect("ok", "ok", "ok", "ok", "ok", "ok", "ok")
+CRITERIA = expect(owner="ok", admin="ok")                         # criteria pages: admins and owners of the set
+CRITERIA_ACT = expect(owner="any", admin="any")
 LOGGED_OK = expect("login", "ok", "ok", "ok", "ok", "ok", "ok")
 ADMIN_ONLY = expect(admin="ok")
 READERS = expect(rev_in="ok", viewer="ok", admin="ok")            # city-wide readers of the set (not officials)
@@ -49,6 +54,18 @@ MATRIX = {
     ("campaigns.new", "GET"): ("/campaigns/new", ADMIN_ONLY),
     ("campaigns.new", "POST"): ("/campaigns/new", expect(admin="any")),
     ("campaigns.detail", "GET"): ("/campaigns/{campaign}", expect(off_a="ok", off_b="ok", rev_in="ok", viewer="ok", admin="ok")),
+    ("criteria_sets.index", "GET"): ("/criteria/", CRITERIA),
+    ("criteria_sets.version", "GET"): ("/criteria/versions/{version}", CRITERIA),
+    ("criteria_sets.preview", "GET"): ("/criteria/versions/{version}/preview", CRITERIA),
+    ("criteria_sets.preview", "POST"): ("/criteria/versions/{version}/preview", CRITERIA_ACT),
+    ("criteria_sets.compare", "GET"): ("/criteria/versions/{version}/compare", CRITERIA),
+    ("criteria_sets.mapping", "GET"): ("/criteria/versions/{version}/mapping", CRITERIA),
+    ("criteria_sets.mapping", "POST"): ("/criteria/versions/{version}/mapping", CRITERIA_ACT),
+    ("criteria_sets.publish", "POST"): ("/criteria/versions/{version}/publish", CRITERIA_ACT),
+    ("criteria_sets.retire", "POST"): ("/criteria/versions/{version}/retire", CRITERIA_ACT),
+    ("criteria_sets.download", "GET"): ("/criteria/versions/{version}/workbook.xlsx", CRITERIA),
+    ("criteria_sets.upload", "GET"): ("/criteria/import", CRITERIA),
+    ("criteria_sets.upload", "POST"): ("/criteria/import", CRITERIA_ACT),
     ("certificates.decision", "GET"): ("/certificates/decisions/{decision}", READERS),
     ("certificates.issue", "POST"): ("/certificates/decisions/{decision}/issue", REVIEWERS),
     ("certificates.batch_zip", "POST"): ("/certificates/decisions/{decision}/zip", expect(rev_in="any", viewer="any", admin="any")),
@@ -67,9 +84,9 @@ MATRIX = {
     ("reports.section", "GET"): ("/reports/plan?set_code=CQTT", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("reports.section_csv", "GET"): ("/reports/ranking.csv?set_code=CQTT", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("reports.export", "POST"): ("/reports/exports", expect(rev_in="any", viewer="any", admin="any")),
-    ("reports.export_status", "GET"): ("/reports/exports/{job}", expect(viewer="ok", admin="ok")),
-    ("reports.export_retry", "POST"): ("/reports/exports/{job}/retry", expect(viewer="any", admin="any")),
-    ("reports.export_download", "GET"): ("/reports/exports/{job}/download", expect(viewer="ok", admin="ok")),
+    ("reports.export_status", "GET"): ("/reports/exports/{job}", expect(viewer="ok", admin="ok", owner="deny")),
+    ("reports.export_retry", "POST"): ("/reports/exports/{job}/retry", expect(viewer="any", admin="any", owner="deny")),
+    ("reports.export_download", "GET"): ("/reports/exports/{job}/download", expect(viewer="ok", admin="ok", owner="deny")),
     ("reports.unit_card", "GET"): ("/reports/units/{unit_a}", expect(off_a="ok", rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("review.queue", "GET"): ("/review/", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("review.submission", "GET"): ("/review/{submission_a}", READERS),
@@ -92,6 +109,7 @@ MATRIX = {
     ("submissions.overview", "GET"): ("/assessments/{campaign}/{unit_a}/", UNIT_A),
     ("submissions.result", "GET"): ("/assessments/{campaign}/{unit_a}/result", UNIT_A),
     ("submissions.group", "GET"): ("/assessments/{campaign}/{unit_a}/groups/G1", UNIT_A),
+    # The export job belongs to the viewer "xem": another viewer (the owner) may not read it.
     # Unit B's submission is returned for revision: only B's official may edit it.
     ("submissions.group", "POST"): ("/assessments/{campaign}/{unit_b}/groups/G1", expect(off_b="any")),
     ("submissions.submit", "POST"): ("/assessments/{campaign}/{unit_b}/submit", expect(off_b="any")),
@@ -119,6 +137,11 @@ def ids(app, make_unit, make_user, make_campaign):
 
     data = build(app, make_unit, make_user, make_campaign)
     make_user("thamdinh.th", "reviewer", scope=["THXHCN"])
+    from app.campaigns.models import CriteriaVersion
+    from app.criteria_sets.models import CriteriaOwnerScope
+
+    owner = make_user("phutrach", "viewer")
+    owner.owned_sets.append(CriteriaOwnerScope(set_code="CQTT"))
     decision = db.session.scalar(sa.select(RecognitionDecision))
     cert = issue_for_decision(db.session, data["reviewer"], decision.id)[0]
     viewer = db.session.scalar(sa.select(User).where(User.username == "xem"))
@@ -137,6 +160,8 @@ def ids(app, make_unit, make_user, make_campaign):
         "evidence_a": db.session.scalar(sa.select(Evidence.id).where(Evidence.submission_id == sub_a.id).limit(1)),
         "notification": db.session.scalar(sa.select(Notification.id).where(Notification.user_id == data["officials"]["A"].id).limit(1)),
         "official_b_user": data["officials"]["B"].id,
+        "version": data["new"].criteria_version_id,
+        "version_other": db.session.scalar(sa.select(CriteriaVersion.id).where(CriteriaVersion.code == "THXHCN")),
     }
 
 

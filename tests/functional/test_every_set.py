@@ -68,3 +68,36 @@ def test_demo_data_gives_every_set_a_campaign_and_an_official(app, runner):
     association_campaigns = [c for c in campaigns if c.units]
     for campaign in association_campaigns:  # each association only gets its own set
         assert len(campaign.units) == 1 and not campaign.scope_unit_types
+
+
+def test_not_applicable_answer_is_saved_explained_and_shown(client, make_unit, make_user, make_campaign):
+    """TTPL G1.1 allows "Không áp dụng": ticked and explained, it leaves the maximum and shows as such."""
+    cset = next(s for s in SETS if s.code == "TTPL")
+    group = cset.group("G1")
+    na = cset.indicator("G1.1")
+    assert na.allow_na
+    unit = make_unit("Sở thử TTPL", "department")
+    make_user("canbo.na", "official", unit)
+    campaign = make_campaign("TTPL", types=["department"])
+    client.login("canbo.na")
+    url = group_url(campaign, unit, "G1")
+    assert f'name="{na.field_name}_na"' in client.get(url).get_data(as_text=True)
+    data = {"version": version_of(client, url), "go": "stay", na.field_name + "_na": "y"}
+    for ind in group.indicators:
+        if ind is not na:
+            data[ind.field_name] = passing_raw(ind)
+    # both a value and "Không áp dụng": refused, nothing lost
+    refused = client.post_form(url, {**data, na.field_name: "90"}, content_type="multipart/form-data")
+    assert refused.status_code == 422 and "Không áp dụng" in refused.get_data(as_text=True)
+    data["version"] = version_of(client, url)
+    assert client.post_form(url, data, content_type="multipart/form-data").status_code == 302
+    sub = db.session.scalar(sa.select(Submission).where(Submission.unit_id == unit.id))
+    answer = sub.answer_for("G1.1")
+    assert answer.not_applicable and answer.value == {"na": True}
+    from app.submissions.services import open_context, submission_problems
+
+    ctx = open_context(db.session, make_user("admin.na", "admin"), campaign.id, unit.id)
+    problems = [p.message for p in submission_problems(ctx) if p.indicator_code == "G1.1"]
+    assert problems and "giải trình" in problems[0]
+    page = client.get(url).get_data(as_text=True)
+    assert "không áp dụng" in page and "checked" in page.split(f'name="{na.field_name}_na"')[1][:80] + page.split(f'name="{na.field_name}_na"')[0][-80:]

@@ -46,7 +46,7 @@ def test_cli_check_reports_file_and_line(runner, tmp_path, app):
     bad.write_text(bad.read_text(encoding="utf-8").replace("type: boolean", "type: yesno", 1), encoding="utf-8")
     result = runner.invoke(args=["criteria", "check", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}:" in result.output and "unknown indicator type 'yesno'" in result.output
+    assert f"{bad}:" in result.output and "type: unknown value 'yesno'" in result.output
     ok = runner.invoke(args=["criteria", "check"])
     n_files = len(list(Path(app.config["CRITERIA_DIR"]).glob("*.yaml")))
     assert ok.exit_code == 0 and f"OK: {n_files} file(s)" in ok.output

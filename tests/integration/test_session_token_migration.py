@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
 from tests.conftest import _reset_schema
@@ -20,11 +20,7 @@ def test_existing_users_get_distinct_tokens_and_file_names_are_cleaned(app):
     from app.units.models import Unit
 
     _reset_schema()
-    upgrade(revision=BEFORE)
-    with db.engine.begin() as conn:
-        for name in ("canbo.a", "canbo.b", "xem"):
-            conn.execute(sa.text("INSERT INTO users (username, full_name, email, password_hash, role, is_enabled, locale, created_at) "
-                                 "VALUES (:u, '', '', 'x', 'viewer', true, 'vi', CURRENT_TIMESTAMP)"), {"u": name})
+    upgrade()  # the data below is written with today's models, then the schema is taken back to BEFORE
     sets, errors = validate_paths([app.config["CRITERIA_DIR"]])
     assert not errors
     load_criteria(db.session, sets)
@@ -44,6 +40,11 @@ def test_existing_users_get_distinct_tokens_and_file_names_are_cleaned(app):
                                 kind="pdf", content_type="application/pdf", size=1, sha256="0" * 64))
     db.session.commit()
     db.session.remove()
+    downgrade(revision=BEFORE)
+    with db.engine.begin() as conn:
+        for name in ("canbo.a", "canbo.b", "xem"):
+            conn.execute(sa.text("INSERT INTO users (username, full_name, email, password_hash, role, is_enabled, locale, created_at) "
+                                 "VALUES (:u, '', '', 'x', 'viewer', true, 'vi', CURRENT_TIMESTAMP)"), {"u": name})
 
     upgrade()
     with db.engine.connect() as conn:

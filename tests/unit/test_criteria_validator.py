@@ -20,7 +20,7 @@ effective_from: 2026-01-01
 legal_basis: {document: "Đề án", file: seed.txt, line: 1, quote: "Dòng một"}
 applies_to: [xa]
 scoring:
-  method: points
+  method: weighted_percent
   group_pass_percent: 50
   overall_pass_percent: 80
   require_all_groups: true
@@ -100,17 +100,17 @@ def _errors(text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("old", "new", "needle", "expected"),
     [
-        ("type: percent", "type: slider", "type: percent", "indicator G1.2: unknown indicator type 'slider'"),
-        ("code: G1.2", "code: G1.1", "code: G1.2", "indicator G1.1: duplicate code"),
-        ('{op: ">=", value: 70, unit: "%"}', '{op: ">=", value: 120, unit: "%"}', "value: 70", "indicator G1.2.threshold: percent threshold must be a number from 0 to 100"),
-        ('{op: "==", value: true}', '{op: ">=", value: true}', "value: true}", "indicator G1.1.threshold: operator '>=' not allowed"),
+        ("type: percent", "type: slider", "type: percent", "indicator G1.2: type: unknown value 'slider'"),
+        ("code: G1.2", "code: G1.1", "code: G1.2", "indicator G1.1: duplicate indicator code 'G1.1'"),
+        ('{op: ">=", value: 70, unit: "%"}', '{op: ">=", value: 120, unit: "%"}', "value: 70", "indicator G1.2.threshold.value: percent threshold must be a number from 0 to 100"),
+        ('{op: "==", value: true}', '{op: ">=", value: true}', "value: true}", "indicator G1.1.threshold.op: operator '>=' not allowed"),
         ("        rationale: \"Đo nhóm một.\"\n", "", "code: G1.2", "indicator G1.2: a 'proposed' item needs a 'rationale'"),
         ("        source: {file: seed.txt, line: 3, quote: \"gồm các nội dung sau\"}\n", "", "code: G1.1", "indicator G1.1: a 'seed' item needs 'source"),
         ("        points_origin: default\n        evidence: {required: true", "        evidence: {required: true", "code: G1.1", "indicator G1.1: missing 'points_origin'"),
-        ("weight: 1\n", "weight: 0\n", "weight: 1", "group G1: weight must be > 0"),
-        ("value: 100\n", "value: 140\n", "value: 100", "target T1: a share target is a percentage in (0, 100]"),
-        ("applies_to: [xa]", "applies_to: [village]", "applies_to", "set: unknown unit type 'village'"),
-        ("origin: default\ntargets", "origin: guessed\ntargets", "  origin: default", "scoring: origin must be 'default'"),
+        ("weight: 1\n", "weight: 0\n", "weight: 1", "group G1: weight: input should be greater than 0"),
+        ("value: 100\n", "value: 140\n", "value: 100", "target T1.value: a share target is a percentage in (0, 100]"),
+        ("applies_to: [xa]", "applies_to: [village]", "applies_to", "set.applies_to[0]: applies_to: unknown value 'village'"),
+        ("origin: default\ntargets", "origin: guessed\ntargets", "  origin: default", "scoring: origin: unknown value 'guessed'"),
     ],
 )
 def test_errors_name_file_and_line(old, new, needle, expected):

@@ -1,0 +1,1 @@
+"""Criteria sets in the web UI ("Bộ tiêu chí"): versions, drafts, preview, compare, code mappings, owners."""
