@@ -6,6 +6,8 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
+#: pytest-xdist workers for `make test` (one per core; each has its own in-memory SQLite or its own PostgreSQL database).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: run test install setup lint translations clean bench serve security
 
@@ -39,7 +41,7 @@ run: setup
 test: translations
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -r app
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, then certificates.
 bench: install

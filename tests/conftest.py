@@ -4,6 +4,7 @@ TEST_DATABASE_URL=postgresql://... runs the same suite against PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -11,9 +12,34 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from app import create_app
-from app.config import PROJECT_ROOT, TestConfig
-from app.extensions import db
+
+def _database_per_xdist_worker() -> None:
+    """Under pytest-xdist on PostgreSQL, give each worker its own database (`<name>_gw0`, `<name>_gw1`, …),
+    created afresh, by rewriting TEST_DATABASE_URL before app.config reads it. Every test resets the schema of
+    its database, so two workers must never share one. SQLite in memory needs nothing (one per process)."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker or not url.startswith("postgres") or worker in url:
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    if not name.replace("_", "").isalnum():
+        raise RuntimeError(f"unexpected test database name {name!r}")
+    with psycopg.connect(host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, dbname="postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')  # nosec B608 - name checked above, built from our own worker id
+        conn.execute(f'CREATE DATABASE "{name}"')  # nosec B608
+    os.environ["TEST_DATABASE_URL"] = parsed.set(database=name).render_as_string(hide_password=False)
+
+
+_database_per_xdist_worker()  # before app.config reads TEST_DATABASE_URL
+
+from app import create_app  # noqa: E402
+from app.config import PROJECT_ROOT, TestConfig  # noqa: E402
+from app.extensions import db  # noqa: E402
 
 PASSWORD = "mat-khau-thu-nghiem"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -26,8 +52,6 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    import os
-
     if config.getoption("--no-browser") and not os.environ.get("CI"):
         skip = pytest.mark.skip(reason="--no-browser given")
         for item in items:
