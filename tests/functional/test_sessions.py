@@ -16,7 +16,7 @@ import time_machine
 from app.audit.models import AuditEntry
 from app.auth.models import User
 from app.extensions import db
-from tests.conftest import PASSWORD, Client, FreshContextClient
+from tests.conftest import PASSWORD, Client, FreshContextClient, _reset_schema
 
 PROTECTED = "/assessments/"
 START = dt.datetime(2026, 11, 27, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -304,6 +304,7 @@ def test_login_still_works_when_the_shared_rate_limit_store_is_down(monkeypatch)
     app = create_app(DownConfig)
     app.test_client_class = FreshContextClient
     with app.app_context():
+        _reset_schema()  # its own app, not the fixture's: start from an empty database (PostgreSQL keeps the last test's rows)
         db.create_all()
         create_user(db.session, None, username="xem", password=PASSWORD, role="viewer", cost=HashCost(1, 1024), system=True)
         db.session.commit()
