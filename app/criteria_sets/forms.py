@@ -38,7 +38,10 @@ def build_preview_form(cset: CriteriaSet, years: list[int]) -> type[FlaskForm]:
         year = SelectField(_l("Năm đánh giá (lộ trình)"), coerce=int, choices=[(y, str(y)) for y in years])
 
     for group in cset.groups:
-        for name, unbound in vars(build_group_form(group)).items():
+        # Keep the group form class alive while reading its namespace: a class is a reference cycle, and if the
+        # garbage collector frees it mid-loop CPython clears its __dict__, silently dropping that group's fields.
+        group_form = build_group_form(group)
+        for name, unbound in list(vars(group_form).items()):
             if isinstance(unbound, UnboundField) and name != "version":
                 setattr(PreviewForm, name, unbound)
     return PreviewForm
