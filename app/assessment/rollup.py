@@ -42,7 +42,8 @@ def track(actual: float, target: float, target_year: int, today: dt.date, start:
         return Track("missed", float(target))
     total = (end - start).days
     elapsed = min(max((today - start).days, 0), total)
-    expected = round(target * elapsed / total, 2) if total > 0 else float(target)
+    # rounded for display, never above the target itself (on the last day 1,875 would round to 1,88)
+    expected = min(round(target * elapsed / total, 2), float(target)) if total > 0 else float(target)
     return Track("on_track" if actual >= expected else "behind", expected)
 
 

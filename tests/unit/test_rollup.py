@@ -54,3 +54,10 @@ def test_funnel_buckets():
     assert funnel_bucket(None) == "not_started"
     assert {funnel_bucket(s) for s in ("submitted", "in_review", "resubmitted")} == {"submitted"}
     assert set(map(funnel_bucket, ["draft", "returned", "approved", "rejected", "recognised"])) <= set(FUNNEL)
+
+
+def test_expected_share_on_the_last_day_is_the_target_not_its_rounding():
+    """Hypothesis found target 1,875 on 31/12/2030: the rounded expectation was 1,88, above the target."""
+    result = track(0.0, 1.875, 2030, dt.date(2030, 12, 31))
+    assert result.expected == 1.875
+    assert result.status == "behind"
