@@ -58,7 +58,7 @@ def _submitted(app, world):
     return sub
 
 
-def test_agree_with_everything_in_three_actions(server, browser, world, app):
+def test_agree_with_everything_in_three_actions(server, browser, world, app):  # noqa: F811
     sub = _submitted(app, world)
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     login(page, server, "thamdinh.cqtt")
@@ -84,7 +84,7 @@ def test_agree_with_everything_in_three_actions(server, browser, world, app):
     assert db.session.get(Submission, sub.id).status == "approved"
 
 
-def test_disagree_with_one_in_six_actions_on_a_phone(server, browser, world, app):
+def test_disagree_with_one_in_six_actions_on_a_phone(server, browser, world, app):  # noqa: F811
     sub = _submitted(app, world)
     cset = world["campaign"].criteria_version.criteria
     target = cset.indicator("G1.2")  # a scored indicator that is not core
