@@ -48,6 +48,7 @@ def _page(ctx, form=None, errors=None, status=200, report=None):
     form = form or build_appraisal_form(ctx.criteria)(formdata=None, data=_appraisal_data(ctx))
     return render_template(
         "review/submission.html", ctx=ctx, form=form, errors=errors or {}, report=report, return_form=_return_form(ctx),
+        summary=summary(ctx.final_result), state_of=services.appraisal_state,
         approve_form=ApproveForm(formdata=None, version=ctx.submission.version),
         reject_form=RejectForm(formdata=None, version=ctx.submission.version),
         reopen_form=ReopenForm(formdata=None), status_label=services.status_label,
@@ -64,7 +65,12 @@ def _appraisal_data(ctx) -> dict:
     locale = ui_locale()
     for ind in ctx.criteria.indicators:
         a = ctx.appraisals.get(ind.code)
+        state = services.appraisal_state(a, ctx.self_result.indicator(ind.code))
+        data[ind.field_name + "_agree"] = state
         if a is None:
+            continue
+        if state == "agree":  # an agreement repeats the self result: nothing of its own to show in the inputs
+            data[ind.field_name + "_comment"] = a.comment
             continue
         data[ind.field_name] = get_type(ind.type).to_raw(a.parsed, locale) if a.parsed is not None else ""
         data[ind.field_name + "_met"] = {True: "met", False: "not_met"}.get(a.met, "")
@@ -110,12 +116,8 @@ def submission(submission_id: int):
     form = build_appraisal_form(ctx.criteria)()
     if not form.validate_on_submit():  # the guard checked the token already; this is a second lock
         return _page(ctx, form, report=_nothing_saved(saves.csrf_headline("stale")), status=400)
-    entries = {
-        ind.code: services.AppraisalInput(value=request.form.get(ind.field_name), met=request.form.get(ind.field_name + "_met", ""),
-                                          points=request.form.get(ind.field_name + "_points", ""),
-                                          comment=request.form.get(ind.field_name + "_comment", ""))
-        for ind in ctx.criteria.indicators
-    }
+    action = request.form.get("action", "save")
+    entries = _entries(ctx, action)
     try:
         errors = services.save_appraisal(db.session, current_user, submission_id, entries, sign_groups=request.form.getlist("signoff"),
                                          expected_version=_version(form), max_comment_chars=current_app.config["MAX_EXPLANATION_CHARS"])
@@ -143,8 +145,68 @@ def submission(submission_id: int):
         if request.form.get("action") == "return":
             report.not_saved.append((_("Việc trả lại phiếu: chưa thực hiện vì còn ô có lỗi."), None))
         return _page(ctx, form, errors, status=422, report=report)
-    flash(_("Đã lưu kết quả thẩm định."), "success")
+    if action == "approve":
+        return redirect(url_for(".approve", submission_id=submission_id))
+    if action.startswith("agree_"):
+        flash(_("Đã ghi “Đồng ý với kết quả tự chấm” cho %(what)s.", what=_agree_scope_label(action)), "success")
+    else:
+        flash(_("Đã lưu kết quả thẩm định."), "success")
     return redirect(url_for(".submission", submission_id=submission_id))
+
+
+def _agree_scope(ctx, action: str) -> set[str]:
+    """Indicator codes an "Đồng ý cả nhóm" (agree_group:<code>) or "Đồng ý toàn bộ" (agree_all) button covers; empty otherwise."""
+    if action == "agree_all":
+        return {i.code for i in ctx.criteria.indicators}
+    if action.startswith("agree_group:"):
+        group = action.partition(":")[2]
+        return {i.code for g in ctx.criteria.groups if g.code == group for i in g.indicators}
+    return set()
+
+
+def _agree_scope_label(action: str) -> str:
+    group = action.partition(":")[2]
+    return _("nhóm %(g)s", g=group) if group else _("toàn bộ phiếu")
+
+
+def _entries(ctx, action: str) -> dict[str, services.AppraisalInput]:
+    """The posted appraisal of every indicator. `<field>_agree` is 'agree', 'disagree' or absent (None: a
+    page without the choice). An agree-all / agree-group button makes its indicators agreed and drops
+    the value, conclusion and points typed for them (the comment and return reason stay)."""
+    forced = _agree_scope(ctx, action)
+    entries = {}
+    for ind in ctx.criteria.indicators:
+        name = ind.field_name
+        agree = {"agree": True, "disagree": False}.get(request.form.get(name + "_agree", ""))
+        entry = services.AppraisalInput(value=request.form.get(name), met=request.form.get(name + "_met", ""),
+                                        points=request.form.get(name + "_points", ""), comment=request.form.get(name + "_comment", ""),
+                                        agree=agree)
+        if ind.code in forced and name + "_agree" in request.form:
+            entry = services.AppraisalInput(comment=entry.comment, agree=True)
+        entries[ind.code] = entry
+    return entries
+
+
+def summary(result, differing: int | None = None) -> dict:
+    """The sticky bar's running score: {"text": "Điểm thẩm định: 92/100 · Đạt", "passed": bool, "differing": n}."""
+    # points against the set's maximum; a weighted percentage is a score out of 100
+    figure = f"{num(result.earned_shown)}/{num(result.max_points)}" if result.method == "total_points" else f"{num(result.percent)}/100"
+    verdict = _("Đạt") if result.passed else _("Chưa đạt")
+    return {"text": _("Điểm thẩm định: %(figure)s · %(verdict)s", figure=figure, verdict=verdict), "passed": result.passed,
+            "differing": differing}
+
+
+@bp.route("/<int:submission_id>/preview", methods=["POST"])
+@login_required
+def preview(submission_id: int):
+    """JSON preview of the appraised score for the review page's sticky bar (writes nothing; the POST recomputes)."""
+    from flask_wtf import FlaskForm
+
+    if not FlaskForm().validate_on_submit():
+        return {"error": _("Phiên làm việc đã hết hạn; hãy tải lại trang.")}, 400
+    ctx = services.review_context(db.session, current_user, submission_id)
+    result, differing = services.preview_appraisal(db.session, current_user, submission_id, _entries(ctx, request.form.get("action", "")))
+    return summary(result, differing)
 
 
 def _decide(submission_id: int, form_cls, action):
@@ -161,15 +223,31 @@ def _decide(submission_id: int, form_cls, action):
     return redirect(url_for(".submission", submission_id=submission_id))
 
 
-@bp.route("/<int:submission_id>/approve", methods=["POST"])
+@bp.route("/<int:submission_id>/approve", methods=["GET", "POST"])
 @login_required
 @commit_after
 def approve(submission_id: int):
+    if request.method == "GET":
+        return _approve_confirm(submission_id)
+
     def act(form):
         result = services.approve(db.session, current_user, submission_id, form.note.data or "", _version(form))
         flash(_("Đã duyệt với điểm thẩm định %(p)s%%.", p=num(result.percent)), "success")
 
     return _decide(submission_id, ApproveForm, act)
+
+
+def _approve_confirm(submission_id: int):
+    """The confirmation step of "Duyệt": the appraised score, what differs from the self-assessment, a note."""
+    services.check_reviewer(db.session, current_user, submission_id)
+    ctx = services.review_context(db.session, current_user, submission_id)
+    if "approve" not in ctx.actions or not ctx.can_edit:
+        flash(_("Phiếu đang ở trạng thái “%(s)s” nên không duyệt được.", s=services.status_label(ctx.submission.status)), "info")
+        return redirect(url_for(".submission", submission_id=submission_id))
+    differing = [(ctx.self_result.indicator(i.code), ctx.final_result.indicator(i.code)) for i in ctx.criteria.indicators
+                 if services.appraisal_state(ctx.appraisals.get(i.code), ctx.self_result.indicator(i.code)) == "disagree"]
+    return render_template("review/approve_confirm.html", ctx=ctx, differing=differing, summary=summary(ctx.final_result),
+                           approve_form=ApproveForm(formdata=None, version=ctx.submission.version))
 
 
 @bp.route("/<int:submission_id>/reject", methods=["POST"])

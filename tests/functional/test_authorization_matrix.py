@@ -92,6 +92,8 @@ MATRIX = {
     ("review.submission", "GET"): ("/review/{submission_a}", READERS),
     ("review.submission", "POST"): ("/review/{submission_a}", REVIEWERS),
     ("review.approve", "POST"): ("/review/{submission_a}/approve", REVIEWERS),
+    ("review.approve", "GET"): ("/review/{submission_a}/approve", expect(rev_in="ok", admin="ok")),  # the confirmation step
+    ("review.preview", "POST"): ("/review/{submission_a}/preview", REVIEWERS),
     ("review.reject", "POST"): ("/review/{submission_a}/reject", REVIEWERS),
     ("review.reopen", "POST"): ("/review/{submission_a}/reopen", expect(admin="any")),
     ("review.reopen_campaign", "GET"): ("/review/campaigns/{campaign}/reopen", ADMIN_ONLY),
