@@ -193,3 +193,17 @@ def test_form_and_link_share_one_rate_limit(client, app):
     finally:
         app.config["VERIFY_RATE_LIMIT"] = "30 per minute"
     assert codes_seen == [404, 404, 404, 404, 429, 429]
+
+
+def test_verify_form_survives_hostile_input(client, app, data, decision):
+    from tests.functional.test_hostile_routes import HOSTILE, NUL_VALUES
+
+    issue_via_http(client, decision)
+    client.logout()
+    app.config["VERIFY_RATE_LIMIT"] = "10000 per minute"
+    try:
+        for value in [*HOSTILE, *NUL_VALUES, "7KQ2 M9XD 4H1R ZP3" + "\u0301", "٧KQ2M9XD4H1RZP30", "７ＫＱ２M9XD4H1RZP30"]:
+            response = client.get("/verify", query_string={"code": value})
+            assert response.status_code in (400, 404), (value[:30], response.status_code)
+    finally:
+        app.config["VERIFY_RATE_LIMIT"] = "30 per minute"
