@@ -3,7 +3,6 @@ codes a person can type (Crockford base32, one line in groups of four), codes is
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
