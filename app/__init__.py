@@ -116,6 +116,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .logging_setup import configure_logging
 
     configure_logging(app)
+    from .config import public_base_url
+
+    if public_base_url(app.config) is None:
+        app.logger.warning("PUBLIC_BASE_URL is not set: certificates will not be issued (their QR code would point at a wrong "
+                           "address). Set PUBLIC_BASE_URL to the public address of this app, e.g. https://datchuan.haiphong.gov.vn")
     register_security_headers(app)
     from . import numbers
 

@@ -117,6 +117,7 @@ MATRIX = {
     ("submissions.submit", "POST"): ("/assessments/{campaign}/{unit_b}/submit", expect(off_b="any")),
     ("submissions.evidence", "GET"): ("/assessments/evidence/{evidence_a}", UNIT_A),
     ("verify.verify", "GET"): ("/verify/{verify_code}", ALL_OK),
+    ("verify.verify_form", "GET"): ("/verify", ALL_OK),
 }
 
 
