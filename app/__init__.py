@@ -128,6 +128,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .submissions.messages import reason_text
 
     app.jinja_env.filters["reason"] = reason_text
+    from . import labels
+
+    labels.register(app)  # code labels, citations, English criteria texts
 
     from .review.services import status_label
 

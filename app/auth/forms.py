@@ -8,6 +8,8 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.labels import ROLE
+
 
 class LoginForm(FlaskForm):
     username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(message=_l("Vui lòng nhập tên đăng nhập."))])
@@ -19,12 +21,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-ROLE_CHOICES = [
-    ("official", _l("Cán bộ đơn vị")),
-    ("reviewer", _l("Cán bộ thẩm định thành phố")),
-    ("viewer", _l("Người xem (toàn thành phố, chỉ đọc)")),
-    ("admin", _l("Quản trị viên")),
-]
+ROLE_CHOICES = list(ROLE.items())  # labels in app.labels
 
 
 class UserForm(FlaskForm):

@@ -77,13 +77,13 @@ def change_password():
 
 
 def _user_form(obj=None) -> UserForm:
-    from app.campaigns.services import known_set_codes
+    from app.campaigns.services import known_set_codes, set_choices
     from app.units.services import unit_choices
 
     form = UserForm(obj=obj)
     form.unit_id.choices = [("", _("— không —"))] + unit_choices(db.session)
-    form.scope_codes.choices = [(c, c) for c in known_set_codes(db.session)]
-    form.owner_codes.choices = [(c, c) for c in known_set_codes(db.session)]
+    form.scope_codes.choices = set_choices(db.session, known_set_codes(db.session))
+    form.owner_codes.choices = set_choices(db.session, known_set_codes(db.session))
     return form
 
 

@@ -76,6 +76,33 @@ def known_set_codes(session: Session) -> list[str]:
     return list(session.scalars(sa.select(CriteriaVersion.code).distinct().order_by(CriteriaVersion.code)))
 
 
+def set_choices(session: Session, codes: list[str] | None = None) -> list[tuple[str, str]]:
+    """(code, "Name (CODE)") for a select of criteria sets, the name from the newest version of each set in the
+    UI language; `codes` limits and orders the list (default: every known set)."""
+    from app.numbers import ui_locale
+
+    names: dict[str, str] = {}
+    english = ui_locale() == "en"
+    rows = session.execute(sa.select(CriteriaVersion.code, CriteriaVersion.name_vi, CriteriaVersion.name_en)
+                           .order_by(CriteriaVersion.code, CriteriaVersion.version, CriteriaVersion.revision))
+    for code, name_vi, name_en in rows:
+        names[code] = (name_en or name_vi) if english else name_vi
+    wanted = codes if codes is not None else sorted(names)
+    return [(c, f"{names[c]} ({c})" if names.get(c) else c) for c in wanted]
+
+
+def set_label(code: str) -> str:
+    """Jinja global: a criteria set's name and code ("Name (CODE)") in the UI language, looked up once per request."""
+    from flask import g
+
+    from app.extensions import db
+
+    names = g.get("_set_labels")
+    if names is None:
+        names = g._set_labels = dict(set_choices(db.session))
+    return names.get(code, code)
+
+
 def latest_versions(session: Session, published_only: bool = False) -> list[CriteriaVersion]:
     """The newest revision of every (code, version); with `published_only`, among published versions only."""
     query = sa.select(CriteriaVersion).order_by(CriteriaVersion.code, CriteriaVersion.version, CriteriaVersion.revision)

@@ -8,9 +8,11 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.campaigns.services import set_choices
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs import services as jobs
+from app.labels import choices as label_choices
 from app.params import MAX_YEAR, MIN_YEAR, int_arg, parse_int, warn_ignored_filters
 from app.submissions.services import today_local
 from app.units.models import UNIT_TYPES
@@ -27,9 +29,9 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 def _filter() -> tuple[ReportFilterForm, ReportFilter, str]:
     form = ReportFilterForm(request.args)
     sets = visible_sets(db.session, current_user)
-    form.set_code.choices = [("", _("Tất cả bộ tiêu chí"))] + [(c, c) for c in sets]
+    form.set_code.choices = [("", _("Tất cả bộ tiêu chí"))] + set_choices(db.session, list(sets))
     form.year.choices = [("", _("Mọi năm"))] + [(y, str(y)) for y in years(db.session)]
-    form.unit_type.choices = [("", _("Mọi loại đơn vị"))] + list(UNIT_TYPES.items())
+    form.unit_type.choices = [("", _("Mọi loại đơn vị"))] + label_choices("unit_type")
     code = form.set_code.data if form.set_code.data in sets else ""
     unit_type = form.unit_type.data if form.unit_type.data in UNIT_TYPES else ""
     return form, ReportFilter(set_code=code, year=form.year.data, unit_type=unit_type), form.sort.data or "score_desc"

@@ -86,7 +86,7 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = StringField(_l("Hành động (bắt đầu bằng)"))
+    action = SelectField(_l("Hành động"), choices=[], validate_choice=False)  # choices: app.audit.services.action_choices
     actor = StringField(_l("Người thực hiện (tên đăng nhập)"))
     date_from = DateField(_l("Từ ngày"), widget=TextInput(), render_kw={"placeholder": "dd/mm/yyyy"}, format=DATE_FORMATS, validators=[Optional()])
     date_to = DateField(_l("Đến ngày"), widget=TextInput(), render_kw={"placeholder": "dd/mm/yyyy"}, format=DATE_FORMATS, validators=[Optional()])

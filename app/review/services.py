@@ -14,7 +14,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from app.assessment.criteria import CriteriaSet
@@ -35,6 +34,8 @@ from app.audit.services import record
 from app.auth.models import ReviewerScope, User
 from app.campaigns.models import Campaign
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.labels import SUBMISSION_STATUS, WORKFLOW_ACTION
+from app.labels import label as code_label
 from app.notifications.services import notify
 from app.numbers import ui_locale
 from app.submissions import uploads
@@ -48,14 +49,12 @@ from .models import Appraisal, GroupAssignment, GroupSignoff, RecognitionDecisio
 from .scores import refresh_scores
 from .workflow import LOCKED, UNDER_REVIEW, IllegalTransition, allowed_actions, transition
 
-STATUS_LABELS = {
-    "draft": _l("Đang soạn"), "submitted": _l("Đã gửi"), "in_review": _l("Đang thẩm định"), "returned": _l("Trả lại bổ sung"),
-    "resubmitted": _l("Đã gửi lại"), "approved": _l("Đã duyệt"), "rejected": _l("Không chấp thuận"), "recognised": _l("Đã công nhận"),
-}
+STATUS_LABELS = SUBMISSION_STATUS
 
 
 def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+    """A submission status in words, in the UI language (app.labels.SUBMISSION_STATUS)."""
+    return code_label(status, "submission_status")
 
 
 # ------------------------------------------------------------------ access and state checks
@@ -101,10 +100,7 @@ def _require_window(campaign: Campaign) -> None:
                                  date=campaign.effective_close.strftime("%d/%m/%Y")))
 
 
-ACTION_LABELS = {
-    "submit": _l("gửi phiếu"), "start_review": _l("nhận thẩm định"), "return": _l("trả lại bổ sung"), "resubmit": _l("gửi lại"),
-    "approve": _l("duyệt"), "reject": _l("không chấp thuận"), "recognise": _l("công nhận"), "reopen": _l("mở lại"),
-}
+ACTION_LABELS = WORKFLOW_ACTION
 
 
 def apply_transition(session: Session, actor: User, submission: Submission, action: str, **detail: Any) -> None:

@@ -8,14 +8,14 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import saves
-from app.campaigns.services import campaigns_for, known_set_codes
+from app.campaigns.services import campaigns_for, known_set_codes, set_choices
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.labels import choices as label_choices
 from app.numbers import num
 from app.params import int_list, parse_int, warn_ignored_filters
 from app.submissions import uploads
 from app.submissions.services import Upload, parse_version
-from app.units.models import UNIT_TYPES
 from app.web import commit_after, invalid_form, render_service_errors, send_attachment
 
 from . import services
@@ -35,8 +35,8 @@ def _version(form) -> int:
 def queue():
     form = QueueFilterForm(request.args)
     form.campaign_id.choices = [("", _("Tất cả"))] + [(c.id, c.name) for c in campaigns_for(db.session, current_user)]
-    form.set_code.choices = [("", _("Tất cả"))] + [(c, c) for c in known_set_codes(db.session)]
-    form.unit_type.choices = [("", _("Tất cả"))] + [(k, v) for k, v in UNIT_TYPES.items()]
+    form.set_code.choices = [("", _("Tất cả"))] + set_choices(db.session, known_set_codes(db.session))
+    form.unit_type.choices = [("", _("Tất cả"))] + label_choices("unit_type")
     form.status.choices = [("", _("Tất cả"))] + [(s, services.status_label(s)) for s in STATES if s != "draft"]
     warn_ignored_filters(form)
     flt = services.QueueFilter(campaign_id=form.campaign_id.data, set_code=form.set_code.data or "", unit_type=form.unit_type.data or "",

@@ -141,7 +141,8 @@ def test_full_review_loop(client, world, submitted):
     kinds = set(db.session.scalars(sa.select(ScoreEvent.kind).where(ScoreEvent.submission_id == sid)))
     assert kinds == {"self", "appraised", "final"}
     audit_page = client.get("/admin/audit/?action=submission.").get_data(as_text=True)
-    assert "submission.recognise" in audit_page and "submission.return" in audit_page
+    assert "Công nhận đạt chuẩn" in audit_page and "Trả lại phiếu để bổ sung" in audit_page  # labels, not codes
+    assert "title=\"submission.recognise\"" in audit_page  # the code stays for auditors
 
 
 def test_other_units_and_reviewers_out_of_scope_see_nothing(client, world, submitted):
