@@ -62,8 +62,10 @@ def invalid_form():
 
 def send_attachment(path, mimetype: str, download_name: str):
     """Serve a stored file (a path or a binary file object) as a download, never rendered inline, with content
-    sniffing off. The Content-Disposition name is always cleaned (no control or bidi characters, no path)."""
+    sniffing off. The Content-Disposition name is always cleaned (no control or bidi characters, no path).
+    The Content-Type is exactly `mimetype` ("text/csv; charset=utf-8" stays that, never with a second charset)."""
     response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=clean_filename(download_name))
+    response.headers["Content-Type"] = mimetype  # Werkzeug appends "; charset=utf-8" to every text/* type
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
