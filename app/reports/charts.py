@@ -101,7 +101,7 @@ def heatmap_grid(groups: list[tuple[str, str]], rows: list[tuple[str, str, list[
     codes = [escape(code) for code, _t in groups]
     for name, _type, cells in rows:
         full, short = escape(name), escape(_abbreviate(name))
-        label_cell = full if short == full else Markup(f'<span aria-hidden="true">{short}</span><span class="sr-only">{full}</span>')
+        label_cell = full if short == full else f'<span aria-hidden="true">{short}</span><span class="sr-only">{full}</span>'
         tds = []
         for g, (cls, pct) in enumerate(cells):
             text = escape(f"{labels[cls]}{f' ({_num(pct)}%)' if pct is not None else ''}")

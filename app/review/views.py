@@ -16,7 +16,7 @@ from app.params import int_list, parse_int, warn_ignored_filters
 from app.submissions import uploads
 from app.submissions.services import Upload, parse_version
 from app.units.models import UNIT_TYPES
-from app.web import commit_after, invalid_form, render_service_errors, send_attachment
+from app.web import commit_after, csrf_rerender, render_service_errors, send_attachment
 
 from . import services
 from .forms import ApproveForm, CampaignReopenForm, DecisionForm, QueueFilterForm, RejectForm, ReopenForm, ReturnForm, build_appraisal_form
@@ -44,14 +44,26 @@ def queue():
     return render_template("review/queue.html", form=form, rows=services.queue(db.session, current_user, flt))
 
 
-def _page(ctx, form=None, errors=None, status=200, report=None):
+def _page(ctx, form=None, errors=None, status=200, report=None, decide_forms=None):
+    """The appraisal page; `decide_forms` may hold bound approve/reject/reopen forms (typed note or reason kept)."""
     form = form or build_appraisal_form(ctx.criteria)(formdata=None, data=_appraisal_data(ctx))
+    decide = {"approve_form": ApproveForm(formdata=None, version=ctx.submission.version),
+              "reject_form": RejectForm(formdata=None, version=ctx.submission.version), "reopen_form": ReopenForm(formdata=None)}
+    decide.update(decide_forms or {})
     return render_template(
         "review/submission.html", ctx=ctx, form=form, errors=errors or {}, report=report, return_form=_return_form(ctx),
-        approve_form=ApproveForm(formdata=None, version=ctx.submission.version),
-        reject_form=RejectForm(formdata=None, version=ctx.submission.version),
-        reopen_form=ReopenForm(formdata=None), status_label=services.status_label,
+        status_label=services.status_label, **decide,
     ), status
+
+
+def _decide_rerender(submission_id: int):
+    """The appraisal page after an approve / reject / reopen whose CSRF token was missing or stale (see
+    app.web.csrf_rerender): nothing done; the note or reason typed is kept in its form (with the version the page
+    was opened at, so a submission changed since then still conflicts)."""
+    ctx = services.review_context(db.session, current_user, submission_id)
+    forms = {"approve": ("approve_form", ApproveForm), "reject": ("reject_form", RejectForm), "reopen": ("reopen_form", ReopenForm)}
+    name, form_cls = forms[(request.endpoint or "").rsplit(".", 1)[-1]]
+    return _page(ctx, decide_forms={name: form_cls()}, status=400)
 
 
 def _appraisal_data(ctx) -> dict:
@@ -162,6 +174,7 @@ def _decide(submission_id: int, form_cls, action):
 
 
 @bp.route("/<int:submission_id>/approve", methods=["POST"])
+@csrf_rerender(_decide_rerender)
 @login_required
 @commit_after
 def approve(submission_id: int):
@@ -173,6 +186,7 @@ def approve(submission_id: int):
 
 
 @bp.route("/<int:submission_id>/reject", methods=["POST"])
+@csrf_rerender(_decide_rerender)
 @login_required
 @commit_after
 def reject(submission_id: int):
@@ -184,6 +198,7 @@ def reject(submission_id: int):
 
 
 @bp.route("/<int:submission_id>/reopen", methods=["POST"])
+@csrf_rerender(_decide_rerender)
 @login_required
 @commit_after
 def reopen(submission_id: int):
@@ -195,6 +210,7 @@ def reopen(submission_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/reopen", methods=["GET", "POST"])
+@csrf_rerender()
 @login_required
 @commit_after
 def reopen_campaign(campaign_id: int):
@@ -222,14 +238,26 @@ def discrepancies(campaign_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/decisions/new", methods=["GET", "POST"])
+@csrf_rerender()
 @login_required
 @commit_after
 def decision_new(campaign_id: int):
+    """Record a recognition decision. "Chọn tất cả" / "Bỏ chọn" (select_all = all / none) re-show the form with every
+    approved unit (or none) ticked and the typed fields kept, saving nothing: the no-JS path of the select-all box.
+    A missing or stale CSRF token (reached through app.web.csrf_rerender) re-shows the form likewise, status 400."""
     campaign, approved = services.approved_in_campaign(db.session, current_user, campaign_id)
     form = DecisionForm()
     if request.method == "POST":
+        chosen = request.form.getlist("submission_ids")
+        sent_scan = [f.filename for f in request.files.getlist("scan") if f and f.filename]
         if not form.validate() and "csrf_token" in form.errors:
-            return invalid_form()
+            return render_template("review/decision_form.html", form=form, campaign=campaign, approved=approved, chosen=chosen,
+                                   errors={}, rechoose=sent_scan), 400
+        select = request.form.get("select_all")
+        if select in ("all", "none"):
+            chosen = [str(s.id) for s in approved] if select == "all" else []
+            return render_template("review/decision_form.html", form=form, campaign=campaign, approved=approved, chosen=chosen,
+                                   errors={}, rechoose=sent_scan)
         form.decided_on.errors = []  # a bad date arrives as None; the service explains it in Vietnamese
         scan = request.files.get("scan")
         try:
