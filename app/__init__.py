@@ -138,11 +138,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .criteria_sets.services import is_manager
 
     app.jinja_env.globals["is_criteria_manager"] = is_manager
-    from .reports.charts import hbars, heatmap_svg, heatmap_table, line_svg
+    from .reports.charts import hbars, heatmap_grid, heatmap_svg, heatmap_table, line_svg
     from .reports.sections import BUCKET_LABELS, HEAT_LABELS, TRACK_LABELS
     from .units.models import UNIT_TYPES
 
-    app.jinja_env.globals.update(hbars=hbars, heatmap_svg=heatmap_svg, heatmap_table=heatmap_table, line_svg=line_svg)
+    app.jinja_env.globals.update(hbars=hbars, heatmap_grid=heatmap_grid, heatmap_svg=heatmap_svg, heatmap_table=heatmap_table, line_svg=line_svg)
     app.jinja_env.globals.update(track_labels=TRACK_LABELS, bucket_labels=BUCKET_LABELS, heat_labels=HEAT_LABELS, unit_types=UNIT_TYPES)
 
     @app.context_processor

@@ -16,7 +16,7 @@ from app.numbers import num
 from app.params import int_list, parse_int, warn_ignored_filters
 from app.submissions import uploads
 from app.submissions.services import Upload, parse_version
-from app.web import commit_after, invalid_form, render_service_errors, send_attachment
+from app.web import commit_after, csrf_rerender, render_service_errors, send_attachment
 
 from . import services
 from .forms import ApproveForm, CampaignReopenForm, DecisionForm, QueueFilterForm, RejectForm, ReopenForm, ReturnForm, build_appraisal_form
@@ -44,15 +44,29 @@ def queue():
     return render_template("review/queue.html", form=form, rows=services.queue(db.session, current_user, flt))
 
 
-def _page(ctx, form=None, errors=None, status=200, report=None):
+def _page(ctx, form=None, errors=None, status=200, report=None, decide_forms=None):
+    """The appraisal page; `decide_forms` may hold bound approve/reject/reopen forms (typed note or reason kept)."""
     form = form or build_appraisal_form(ctx.criteria)(formdata=None, data=_appraisal_data(ctx))
+    decide = {"approve_form": ApproveForm(formdata=None, version=ctx.submission.version),
+              "reject_form": RejectForm(formdata=None, version=ctx.submission.version), "reopen_form": ReopenForm(formdata=None)}
+    decide.update(decide_forms or {})
     return render_template(
         "review/submission.html", ctx=ctx, form=form, errors=errors or {}, report=report, return_form=_return_form(ctx),
         summary=summary(ctx.final_result), state_of=services.appraisal_state,
-        approve_form=ApproveForm(formdata=None, version=ctx.submission.version),
-        reject_form=RejectForm(formdata=None, version=ctx.submission.version),
-        reopen_form=ReopenForm(formdata=None), status_label=services.status_label,
+        status_label=services.status_label, **decide,
     ), status
+
+
+def _decide_rerender(submission_id: int):
+    """The appraisal page after an approve / reject / reopen whose CSRF token was missing or stale (see
+    app.web.csrf_rerender): nothing done; the note or reason typed is kept in its form (with the version the page
+    was opened at, so a submission changed since then still conflicts)."""
+    ctx = services.review_context(db.session, current_user, submission_id)
+    forms = {"approve": ("approve_form", ApproveForm), "reject": ("reject_form", RejectForm), "reopen": ("reopen_form", ReopenForm)}
+    name, form_cls = forms[(request.endpoint or "").rsplit(".", 1)[-1]]
+    if name == "approve_form":  # "Duyệt" is confirmed on its own page: show that page again, the note kept
+        return _approve_confirm(submission_id, form=ApproveForm(), status=400)
+    return _page(ctx, decide_forms={name: form_cls()}, status=400)
 
 
 def _appraisal_data(ctx) -> dict:
@@ -224,6 +238,7 @@ def _decide(submission_id: int, form_cls, action):
 
 
 @bp.route("/<int:submission_id>/approve", methods=["GET", "POST"])
+@csrf_rerender(_decide_rerender)
 @login_required
 @commit_after
 def approve(submission_id: int):
@@ -237,8 +252,11 @@ def approve(submission_id: int):
     return _decide(submission_id, ApproveForm, act)
 
 
-def _approve_confirm(submission_id: int):
-    """The confirmation step of "Duyệt": the appraised score, what differs from the self-assessment, a note."""
+def _approve_confirm(submission_id: int, form=None, status: int = 200):
+    """The confirmation step of "Duyệt": the appraised score, what differs from the self-assessment, a note.
+
+    `form` is a bound ApproveForm when the page comes back after a stale CSRF token (the note kept), with `status` 400.
+    """
     services.check_reviewer(db.session, current_user, submission_id)
     ctx = services.review_context(db.session, current_user, submission_id)
     if "approve" not in ctx.actions or not ctx.can_edit:
@@ -247,10 +265,11 @@ def _approve_confirm(submission_id: int):
     differing = [(ctx.self_result.indicator(i.code), ctx.final_result.indicator(i.code)) for i in ctx.criteria.indicators
                  if services.appraisal_state(ctx.appraisals.get(i.code), ctx.self_result.indicator(i.code)) == "disagree"]
     return render_template("review/approve_confirm.html", ctx=ctx, differing=differing, summary=summary(ctx.final_result),
-                           approve_form=ApproveForm(formdata=None, version=ctx.submission.version))
+                           approve_form=form or ApproveForm(formdata=None, version=ctx.submission.version)), status
 
 
 @bp.route("/<int:submission_id>/reject", methods=["POST"])
+@csrf_rerender(_decide_rerender)
 @login_required
 @commit_after
 def reject(submission_id: int):
@@ -262,6 +281,7 @@ def reject(submission_id: int):
 
 
 @bp.route("/<int:submission_id>/reopen", methods=["POST"])
+@csrf_rerender(_decide_rerender)
 @login_required
 @commit_after
 def reopen(submission_id: int):
@@ -273,6 +293,7 @@ def reopen(submission_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/reopen", methods=["GET", "POST"])
+@csrf_rerender()
 @login_required
 @commit_after
 def reopen_campaign(campaign_id: int):
@@ -300,14 +321,26 @@ def discrepancies(campaign_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/decisions/new", methods=["GET", "POST"])
+@csrf_rerender()
 @login_required
 @commit_after
 def decision_new(campaign_id: int):
+    """Record a recognition decision. "Chọn tất cả" / "Bỏ chọn" (select_all = all / none) re-show the form with every
+    approved unit (or none) ticked and the typed fields kept, saving nothing: the no-JS path of the select-all box.
+    A missing or stale CSRF token (reached through app.web.csrf_rerender) re-shows the form likewise, status 400."""
     campaign, approved = services.approved_in_campaign(db.session, current_user, campaign_id)
     form = DecisionForm()
     if request.method == "POST":
+        chosen = request.form.getlist("submission_ids")
+        sent_scan = [f.filename for f in request.files.getlist("scan") if f and f.filename]
         if not form.validate() and "csrf_token" in form.errors:
-            return invalid_form()
+            return render_template("review/decision_form.html", form=form, campaign=campaign, approved=approved, chosen=chosen,
+                                   errors={}, rechoose=sent_scan), 400
+        select = request.form.get("select_all")
+        if select in ("all", "none"):
+            chosen = [str(s.id) for s in approved] if select == "all" else []
+            return render_template("review/decision_form.html", form=form, campaign=campaign, approved=approved, chosen=chosen,
+                                   errors={}, rechoose=sent_scan)
         form.decided_on.errors = []  # a bad date arrives as None; the service explains it in Vietnamese
         scan = request.files.get("scan")
         try:

@@ -83,6 +83,7 @@ MATRIX = {
     # A reviewer of other sets asking for CQTT gets the page for their own sets only (the filter is dropped).
     ("reports.section", "GET"): ("/reports/plan?set_code=CQTT", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("reports.section_csv", "GET"): ("/reports/ranking.csv?set_code=CQTT", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
+    ("reports.section_xlsx", "GET"): ("/reports/ranking.xlsx?set_code=CQTT", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("reports.export", "POST"): ("/reports/exports", expect(rev_in="any", viewer="any", admin="any")),
     ("reports.export_status", "GET"): ("/reports/exports/{job}", expect(viewer="ok", admin="ok", owner="deny")),
     ("reports.export_retry", "POST"): ("/reports/exports/{job}/retry", expect(viewer="any", admin="any", owner="deny")),
