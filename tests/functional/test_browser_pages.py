@@ -234,7 +234,7 @@ def test_every_page_fits_a_phone(app, rich, server, browser):  # noqa: F811 - py
         found = page.evaluate(OVERFLOW_JS)
         if SHOTS:
             print(f"WIDTH {found['width']} {label} {path}")
-            key = (path.split("?")[0] if endpoint == "reports.section" else endpoint, label)
+            key = (path if endpoint == "reports.section" else endpoint, label)
             if endpoint in SHOT_ENDPOINTS and key not in shot and label in ("anonymous", "admin", "reviewer", "official", "official-draft"):
                 shot.add(key)
                 _shot(page, label, path)
