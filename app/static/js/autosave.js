@@ -115,7 +115,10 @@
 
   // ---------------------------------------------------------------- what the page says
   function clear(el) { while (el.firstChild) { el.removeChild(el.firstChild); } }
-  function say(message) { status.textContent = message; }
+  function say(message, kind) {  // kind: "saved" (default), "saving" or "problem" (styled by css/autosave.css)
+    status.textContent = message;
+    status.setAttribute("data-state", kind || "saved");
+  }
   function para(parent, message, strong) {
     var p = document.createElement("p");
     if (strong) { var s = document.createElement("strong"); s.textContent = message; p.appendChild(s); } else { p.textContent = message; }
@@ -182,13 +185,13 @@
     state.stopped = true;
     clearTimeout(state.timer);
     var held = keep(values);
-    say(text("stopped"));
+    say(text("stopped"), "problem");
     alertWith([text("stopped") + " " + message, held ? text("kept") : "", extra]);
   }
   function unreachable(values, code) {  // offline or the server is down: keep, retry later
     state.waiting = true;
     var held = keep(values);
-    if (!held) { say(text("no-storage")); } else if (code) { say(text("server", { status: code })); } else { say(text("offline")); }
+    if (!held) { say(text("no-storage"), "problem"); } else if (code) { say(text("server", { status: code }), "problem"); } else { say(text("offline"), "problem"); }
     schedule(RETRY_MS);
   }
   function answered(response, data, values, sent) {
@@ -205,7 +208,7 @@
         if (state.changes === sent && !filesChosen()) { form.dispatchEvent(new CustomEvent("autosave:clean")); }
       } else {
         keep(values);  // the invalid inputs were not saved: the browser keeps them in case the page is left
-        say(data.message);
+        say(data.message, "problem");
         mark(data.errors, data.anchors);
         alertWith([data.message], data.errors, data.anchors);
       }
@@ -232,7 +235,7 @@
     body.append("csrf_token", csrfInput ? csrfInput.value : "");
     body.append("version", versionInput.value);
     Object.keys(values).forEach(function (name) { body.append(name, values[name]); });
-    if (!leaving) { say(text("saving")); }
+    if (!leaving) { say(text("saving"), "saving"); }
     var request;
     try {
       request = fetch(form.action || window.location.href, {
