@@ -308,9 +308,9 @@
       }
     });
   }
-  function when(ms) {
+  function when(ms) {  // "03:56 30/11/2026" (vi) / "30/11/2026, 03:56" (en), in Asia/Ho_Chi_Minh
     try {
-      return new Intl.DateTimeFormat(lang, { timeZone: "Asia/Ho_Chi_Minh", hour: "2-digit", minute: "2-digit",
+      return new Intl.DateTimeFormat(lang.indexOf("vi") === 0 ? "vi-VN" : "en-GB", { timeZone: "Asia/Ho_Chi_Minh", hour: "2-digit", minute: "2-digit",
                                              day: "2-digit", month: "2-digit", year: "numeric", hour12: false }).format(new Date(ms));
     } catch (e) { return new Date(ms).toLocaleString(); }
   }
