@@ -218,3 +218,36 @@ def test_without_javascript_the_page_has_no_autosave_status_changes(server, brow
     assert page.locator("#autosave-offer").is_hidden() and page.locator("#autosave-alert").is_hidden()
     assert "Đã lưu lúc" in page.inner_text("#autosave-status")  # the server's own line, no script needed
     context.close()
+
+
+def test_an_explicit_save_during_an_autosave_waits_for_it_and_does_not_conflict(server, browser, world):  # noqa: F811
+    from playwright.sync_api import expect
+
+    campaign, unit, group, pct, _boolean = _g1(world)
+    page = browser.new_page()
+    login(page, server, "canbo.a")
+    page.goto(f"{server}/assessments/{campaign.id}/{unit.id}/groups/{group.code}")
+    held = []
+
+    def hold_autosave(route):  # the autosave reaches the server, its answer is held back
+        if route.request.method == "POST" and route.request.headers.get("accept") == "application/json":
+            held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    page.route(f"**/groups/{group.code}", hold_autosave)
+    page.fill(f"#{pct.field_name}", "55")
+    expect(page.locator("#autosave-status")).to_contain_text("Đang lưu", timeout=WAIT)
+    for _ in range(200):  # the route handler runs while Playwright waits: wait until it holds the answer
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held and _stored().answer_for(pct.code).parsed == 55  # saved: the page's version token is now stale
+    page.fill(f"#{pct.field_name}", "56")
+    page.click("button[value=stay]")  # waits for the autosave's answer (its new version), then saves
+    route, response = held[0]
+    with page.expect_navigation():
+        route.fulfill(response=response)
+    page.wait_for_load_state("networkidle")
+    assert "Đã lưu nháp nhóm G1." in page.content() and _stored().answer_for(pct.code).parsed == 56
+    page.close()
