@@ -34,7 +34,6 @@ def _overflow(page) -> int:
 def test_official_pages_fit_a_phone_and_the_result_prints_on_a4(server, browser, app, world):  # noqa: F811
     from pypdf import PdfReader
 
-    from app.submissions import services as subs
 
     campaign, unit = world["campaign"], world["unit_a"]
     long_note = "Đang lập kênh Zalo thứ ba; " * 12 + "https://zalo.me/g/" + "x" * 60
