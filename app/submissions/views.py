@@ -19,8 +19,13 @@ from app.web import commit_after, send_attachment
 
 from . import services, uploads
 from .forms import SubmitForm, build_group_form
+from .messages import answer_shown, why_not_met
 
 bp = Blueprint("submissions", __name__, url_prefix="/assessments")
+bp.add_app_template_global(why_not_met, "why_not_met")
+bp.add_app_template_global(answer_shown, "answer_shown")
+bp.add_app_template_global(uploads.accept_attribute, "upload_accept")
+bp.add_app_template_global(uploads.accepted_labels, "upload_formats")
 
 
 @bp.route("/")
@@ -248,11 +253,29 @@ def submit(campaign_id: int, unit_id: int):
     return redirect(url_for(".result", campaign_id=campaign_id, unit_id=unit_id))
 
 
+@bp.route("/<int:campaign_id>/<int:unit_id>/submit/confirm")
+@login_required
+def confirm(campaign_id: int, unit_id: int):
+    """The last page before submitting: score, verdict, what is not met and why, what still blocks; the final
+    POST goes to `submit` with the version this page shows (a change made since then is a conflict)."""
+    ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
+    result = services.current_result(ctx)
+    seen = request.args.get("version")
+    changed = seen is not None and services.parse_version(seen) != ctx.version
+    return render_template(
+        "submissions/confirm.html", ctx=ctx, result=result, changed=changed,
+        problems=services.submission_problems(ctx) if ctx.submission else [], form=SubmitForm(version=ctx.version),
+    )
+
+
 @bp.route("/<int:campaign_id>/<int:unit_id>/result")
 @login_required
 def result(campaign_id: int, unit_id: int):
+    import datetime as dt
+
     ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
-    return render_template("submissions/result.html", ctx=ctx, result=services.current_result(ctx))
+    return render_template("submissions/result.html", ctx=ctx, result=services.current_result(ctx),
+                           na=services.next_action_of(db.session, ctx), now=dt.datetime.now(dt.UTC))
 
 
 @bp.route("/evidence/<int:evidence_id>")
