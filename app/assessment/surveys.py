@@ -78,7 +78,9 @@ def wilson(satisfied: int, n: int, confidence: float = CONFIDENCE) -> tuple[floa
     from statsmodels.stats.proportion import proportion_confint  # imported on first use: scipy is slow to load
 
     low, high = proportion_confint(satisfied, n, alpha=1 - confidence, method="wilson")
-    return max(0.0, float(low) * 100), min(100.0, float(high) * 100)
+    percent = satisfied * 100 / n
+    # floating point leaves 99,999…% for satisfied = n; the interval always holds the observed share
+    return max(0.0, min(float(low) * 100, percent)), min(100.0, max(float(high) * 100, percent))
 
 
 def share(satisfied: int, n: int) -> Share:
