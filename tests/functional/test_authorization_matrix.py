@@ -115,6 +115,9 @@ MATRIX = {
     ("submissions.submit", "POST"): ("/assessments/{campaign}/{unit_b}/submit", expect(off_b="any")),
     ("submissions.evidence", "GET"): ("/assessments/evidence/{evidence_a}", UNIT_A),
     ("verify.verify", "GET"): ("/verify/{verify_code}", ALL_OK),
+    # The public citizen survey: no login; a POST without a valid form is refused with the form again.
+    ("survey_public.respond", "GET"): ("/khao-sat/{survey_code}", ALL_OK),
+    ("survey_public.respond", "POST"): ("/khao-sat/{survey_code}", expect("any", "any", "any", "any", "any", "any", "any")),
 }
 
 
@@ -153,10 +156,14 @@ def ids(app, make_unit, make_user, make_campaign):
 
     run_job(job.id)
     a, b = data["units"]["A"], data["units"]["B"]
+    from app.surveys.services import ensure_link
+
+    survey_link = ensure_link(db.session, data["new"], a, "HAILONG_DV")
+    db.session.commit()
     sub_a = db.session.scalar(sa.select(Submission).where(Submission.unit_id == a.id, Submission.campaign_id == data["new"].id))
     return {
         "campaign": data["new"].id, "unit_a": a.id, "unit_b": b.id, "submission_a": sub_a.id, "decision": decision.id,
-        "certificate": cert.id, "verify_code": cert.verify_code, "job": job.id,
+        "certificate": cert.id, "verify_code": cert.verify_code, "job": job.id, "survey_code": survey_link.code,
         "evidence_a": db.session.scalar(sa.select(Evidence.id).where(Evidence.submission_id == sub_a.id).limit(1)),
         "notification": db.session.scalar(sa.select(Notification.id).where(Notification.user_id == data["officials"]["A"].id).limit(1)),
         "official_b_user": data["officials"]["B"].id,
