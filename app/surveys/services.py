@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.assessment.criteria import CriteriaSet, Survey
 from app.assessment.surveys import Burst, IndicatorFill, Response, SurveySummary, find_bursts, indicator_fill, summarise
@@ -70,10 +70,15 @@ def ensure_link(session: Session, campaign: Campaign, unit: Unit, survey_code: s
 
 
 def link_by_code(session: Session, code: str) -> SurveyLink:
-    """The link with this public code; raises NotFound for an unknown or malformed code (never says which)."""
+    """The link with this public code; raises NotFound for an unknown or malformed code (never says which).
+
+    Its campaign, the campaign's criteria version (without the deferred content) and its unit come in the
+    same query: the public form is the page a crowd hits at once (bench/surveys.py), so no lazy loads.
+    """
     if not code or len(code) > 40:
         raise NotFound(_("Không tìm thấy khảo sát. Hãy kiểm tra lại đường dẫn hoặc quét lại mã QR."))
-    link = session.scalar(sa.select(SurveyLink).where(SurveyLink.code == code))
+    link = session.scalar(sa.select(SurveyLink).where(SurveyLink.code == code)
+                          .options(joinedload(SurveyLink.campaign).joinedload(Campaign.criteria_version), joinedload(SurveyLink.unit)))
     if link is None:
         raise NotFound(_("Không tìm thấy khảo sát. Hãy kiểm tra lại đường dẫn hoặc quét lại mã QR."))
     return link

@@ -88,6 +88,10 @@ def respond(code: str):
     answers = {q.code: form[field_name(q.code)].data for q in survey.questions if q.type != "comment"}
     comment_q = next((q for q in survey.questions if q.type == "comment"), None)
     comment = form[field_name(comment_q.code)].data if comment_q else ""
+    # The thank-you page and the cookie are made before the commit (and used only after it succeeds): the commit
+    # expires the link, and reading it again would cost two more queries on the busiest page (bench/surveys.py).
+    thanks = render_template("surveys/thanks.html", link=link, survey=survey)
+    cookie, cookie_path = _cookie_name(link.id), f"/khao-sat/{link.code}"
     try:
         services.record_response(db.session, link, answers, comment, request.remote_addr, dt.datetime.now(dt.UTC))
         db.session.commit()
@@ -97,8 +101,8 @@ def respond(code: str):
     except Exception:
         db.session.rollback()
         raise
-    response = current_app.make_response((render_template("surveys/thanks.html", link=link, survey=survey), 200))
+    response = current_app.make_response((thanks, 200))
     midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
-    response.set_cookie(_cookie_name(link.id), today.isoformat(), expires=midnight, httponly=True, samesite="Lax",
-                        secure=request.is_secure, path=f"/khao-sat/{link.code}")
+    response.set_cookie(cookie, today.isoformat(), expires=midnight, httponly=True, samesite="Lax",
+                        secure=request.is_secure, path=cookie_path)
     return response

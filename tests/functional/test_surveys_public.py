@@ -156,3 +156,24 @@ def test_an_unknown_code_is_a_clear_404(client, link):
     response = client.get("/khao-sat/khong-co-ma-nay")
     assert response.status_code == 404
     assert "Không tìm thấy khảo sát" in response.get_data(as_text=True)
+
+
+def test_sending_reads_the_link_campaign_version_and_unit_in_one_query(app, client, link):
+    """The public form is what a crowd hits at once (bench/surveys.py): no lazy loads while accepting a response."""
+    _answer(client, link)  # the day's hash key is made by the first response
+    client.delete_cookie(f"khaosat_{link.id}", path=f"/khao-sat/{link.code}")
+    data = {**_form(client, link), "q_Q5": "4"}
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split()[0].upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = client.post(f"/khao-sat/{link.code}", data=data, environ_base={"REMOTE_ADDR": ADDRESS})
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert response.status_code == 200 and "Cảm ơn bạn!" in response.get_data(as_text=True)
+    # the link (with campaign, criteria version and unit), the day's hash key, the response
+    assert statements == ["SELECT", "SELECT", "INSERT"]
+    assert _count() == 2
