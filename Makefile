@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
+#: Public address printed in certificate QR codes and e-mail links. `make run` sets it from HOST and PORT;
+#: a value given in the environment or on the command line wins (set it when HOST is 0.0.0.0 or behind a proxy).
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 STAMP := $(VENV)/.installed
 #: pytest-xdist workers for `make test` (one per core; each has its own in-memory SQLite or its own PostgreSQL database).
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -32,11 +35,13 @@ setup: translations
 	$(FLASK) units load
 	$(FLASK) demo seed
 
+run: export PUBLIC_BASE_URL := $(PUBLIC_BASE_URL)
 run: setup
 	@echo ""
 	@echo "  Đạt chuẩn is running at http://$(HOST):$(PORT)/   (Ctrl+C to stop)"
+	@echo "  Certificates point to $(PUBLIC_BASE_URL)/verify/…"
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)' $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: translations
 	$(BIN)/ruff check .

@@ -117,6 +117,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .logging_setup import configure_logging
 
     configure_logging(app)
+    from .config import public_base_url
+
+    if public_base_url(app.config) is None:
+        app.logger.warning("PUBLIC_BASE_URL is not set: certificates will not be issued (their QR code would point at a wrong "
+                           "address). Set PUBLIC_BASE_URL to the public address of this app, e.g. https://datchuan.haiphong.gov.vn")
     register_security_headers(app)
     from . import numbers
 
@@ -124,6 +129,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .submissions.messages import reason_text
 
     app.jinja_env.filters["reason"] = reason_text
+    from . import labels
+
+    labels.register(app)  # code labels, citations, English criteria texts
 
     from .review.services import status_label
 
@@ -131,11 +139,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .criteria_sets.services import is_manager
 
     app.jinja_env.globals["is_criteria_manager"] = is_manager
-    from .reports.charts import hbars, heatmap_svg, heatmap_table, line_svg
+    from .reports.charts import hbars, heatmap_grid, heatmap_svg, heatmap_table, line_svg
     from .reports.sections import BUCKET_LABELS, HEAT_LABELS, TRACK_LABELS
     from .units.models import UNIT_TYPES
 
-    app.jinja_env.globals.update(hbars=hbars, heatmap_svg=heatmap_svg, heatmap_table=heatmap_table, line_svg=line_svg)
+    app.jinja_env.globals.update(hbars=hbars, heatmap_grid=heatmap_grid, heatmap_svg=heatmap_svg, heatmap_table=heatmap_table, line_svg=line_svg)
     app.jinja_env.globals.update(track_labels=TRACK_LABELS, bucket_labels=BUCKET_LABELS, heat_labels=HEAT_LABELS, unit_types=UNIT_TYPES)
 
     @app.context_processor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,12 +54,33 @@ def shared_limits_problem(production: bool, storage_uri: str, workers: int) -> s
     return None
 
 
+#: The address a debug or test app falls back to when no public address is configured (never used in production).
+DEV_BASE_URL = "http://127.0.0.1:5000"
+
+
+def public_base_url(config: Mapping[str, object], request_root: str | None = None) -> str | None:
+    """The public address of the app, as printed in certificate QR codes and e-mail links, without a trailing "/".
+
+    Takes the app config and, inside a request, the request's root URL (request.url_root). Returns BASE_URL
+    (set from PUBLIC_BASE_URL, see from_environment) when configured. Without it a debug or testing app (DEBUG or
+    TESTING, and not PRODUCTION) falls back to the request's root, else DEV_BASE_URL; a production app gets None:
+    the caller must refuse to print an address (a certificate would point at the wrong server for good).
+    """
+    configured = str(config.get("BASE_URL") or "").strip().rstrip("/")
+    if configured:
+        return configured
+    if (config.get("DEBUG") or config.get("TESTING")) and not config.get("PRODUCTION"):
+        return (request_root or DEV_BASE_URL).rstrip("/")
+    return None
+
+
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
     """Settings read from the environment when an app is created (not frozen when this module is imported).
 
     Takes the environment (default os.environ) and returns config keys:
     RATELIMIT_STORAGE_URI (str, default "memory://"), IDLE_TIMEOUT_MINUTES (int ≥ 1, default 480 = 8 hours),
-    WEB_WORKERS (int, see web_workers). Raises ValueError with the variable's name on a malformed value.
+    WEB_WORKERS (int, see web_workers), BASE_URL (str: PUBLIC_BASE_URL, else the older name BASE_URL, else ""
+    = not configured; see public_base_url). Raises ValueError with the variable's name on a malformed value.
     """
     env = os.environ if environ is None else environ
     idle = env.get("IDLE_TIMEOUT_MINUTES", "480").strip()
@@ -68,6 +90,7 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "IDLE_TIMEOUT_MINUTES": int(idle),
         "WEB_WORKERS": web_workers(env),
+        "BASE_URL": (env.get("PUBLIC_BASE_URL", "").strip() or env.get("BASE_URL", "").strip()).rstrip("/"),
     }
 
 
@@ -114,8 +137,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "datchuan@localhost")
-    #: Public base URL used in e-mails and certificate QR codes.
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    #: Public base URL used in e-mails and certificate QR codes: PUBLIC_BASE_URL (or BASE_URL), read by
+    #: from_environment() in create_app; `make run` sets it from HOST and PORT. See public_base_url().
     #: Log format: text (default) or json; every line carries the request id.
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -169,3 +192,5 @@ class TestConfig(Config):
     #: Each test app counts on its own, whatever the environment says; idle expiry at its default.
     RATELIMIT_STORAGE_URI = "memory://"
     IDLE_TIMEOUT_MINUTES = 480
+    #: Certificates in tests point here, whatever the environment says.
+    BASE_URL = DEV_BASE_URL

@@ -49,6 +49,14 @@ DEMO_UNIT_SCOPE = {
     "TONGIAO": "Ban đoàn kết công giáo phường Hồng Bàng (mẫu)",
 }
 DEMO_YEAR = 2026
+#: A demo campaign stays open at least this many days after the demo is seeded.
+DEMO_MIN_OPEN_DAYS = 90
+
+
+def demo_closes_on(today: dt.date) -> dt.date:
+    """Closing date of the demo campaigns seeded on `today`: 31/12/DEMO_YEAR, or today + DEMO_MIN_OPEN_DAYS when
+    that is later, so a demo seeded late in the year (or after it) still has an open campaign to fill in."""
+    return max(dt.date(DEMO_YEAR, 12, 31), today + dt.timedelta(days=DEMO_MIN_OPEN_DAYS))
 
 
 def seed(session) -> list[tuple[str, str, str]]:
@@ -71,7 +79,7 @@ def seed(session) -> list[tuple[str, str, str]]:
         unit_name = DEMO_UNIT_SCOPE.get(version.code)
         unit = find_by_name(session, unit_name) if unit_name else None
         create_campaign(session, None, name=name, criteria_version_id=version.id, year=DEMO_YEAR,
-                        opens_on=dt.date(DEMO_YEAR, 1, 1), closes_on=max(dt.date(DEMO_YEAR, 12, 31), today_local() + dt.timedelta(days=90)),
+                        opens_on=dt.date(DEMO_YEAR, 1, 1), closes_on=demo_closes_on(today_local()),
                         scope_unit_types=[] if unit else list(version.criteria.applies_to),
                         unit_ids=[unit.id] if unit else [], system=True)
     session.flush()

@@ -60,10 +60,78 @@ def invalid_form():
     return render_template("errors/error.html", message=_("Biểu mẫu không hợp lệ (thiếu mã CSRF)."), code=400), 400
 
 
+def csrf_rerender(rerender: Callable[..., Any] | None = None, anonymous: bool = False):
+    """Decorate a POST view (directly under @bp.route) so that a missing or stale CSRF token re-shows its page with
+    what was typed and a message (see `csrf_message`), status 400, instead of a bare error page. Nothing is written.
+
+    `rerender(**view_args)` makes that page; it must write nothing and should bind its forms to request.form.
+    Without it the view itself is called: only for a view whose forms validate the token themselves (FlaskForm's
+    validate_on_submit fails on it, so the view re-renders the form and writes nothing). The hook runs for a
+    logged-in user, or for anyone when `anonymous` (the login page); otherwise the typed values are shown on the
+    page of `app.saves.keep_typed_page`. Returns the decorator."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.csrf_rerender = rerender or view  # type: ignore[attr-defined]  # copied outward by functools.wraps
+        view.csrf_rerender_anonymous = anonymous  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def csrf_problem(description: str) -> str:
+    """Flask-WTF's CSRFError description as "missing" (no token sent), "session" (the session holds no token: it
+    ended or expired) or "stale" (a token of another session, expired or garbled)."""
+    if "session token is missing" in description:
+        return "session"
+    if "token is missing" in description:
+        return "missing"
+    return "stale"
+
+
+def csrf_message(problem: str) -> str:
+    """The Vietnamese sentence for a refused CSRF token (`problem` from csrf_problem): nothing was done, the typed
+    values are still on the page, send again."""
+    if problem == "missing":
+        return _("Trang gửi lên thiếu mã CSRF (mã bảo mật) nên thao tác CHƯA được thực hiện. Nội dung bạn vừa nhập vẫn còn "
+                 "bên dưới; hãy kiểm tra rồi gửi lại.")
+    return _("Phiên làm việc đã hết hạn hoặc đã thay đổi sau khi bạn mở trang này (ví dụ bạn đã đăng xuất rồi đăng nhập lại "
+             "ở thẻ khác), nên thao tác CHƯA được thực hiện. Nội dung bạn vừa nhập vẫn còn bên dưới; hãy kiểm tra rồi gửi lại.")
+
+
+def handle_csrf_error(exc: Exception):
+    """The CSRFError handler: a POST re-shows its page with the typed values (the view's `csrf_rerender` hook, else
+    the keep-typed page that posts them again with a fresh token); anything else gets the error page. Status 400."""
+    from flask import current_app, make_response
+    from flask_login import current_user
+
+    from app.saves import keep_typed_page
+
+    message = csrf_message(csrf_problem(getattr(exc, "description", "") or ""))
+    if request.method != "POST":
+        return render_template("errors/error.html", message=message, code=400), 400
+    refused = refuse_control_characters()  # the before_request check did not run: CSRFProtect stopped first
+    if refused is not None:
+        return refused
+    view = current_app.view_functions.get(request.endpoint or "")
+    hook = getattr(view, "csrf_rerender", None)
+    if hook is not None and (current_user.is_authenticated or getattr(view, "csrf_rerender_anonymous", False)):
+        flash(message, "error")
+        response = make_response(hook(**(request.view_args or {})))
+        if response.status_code // 100 not in (3, 5):  # the page itself (200, or 422 for a form with errors): 400
+            response.status_code = 400
+        return response
+    if not current_user.is_authenticated:
+        message = _("Bạn đã đăng xuất (hoặc phiên đăng nhập đã hết hạn) nên thao tác CHƯA được thực hiện. Nội dung vừa nhập vẫn "
+                    "còn bên dưới: hãy đăng nhập lại ở một thẻ khác, rồi quay lại đây bấm “Lưu lại”.")
+    return keep_typed_page(message, 400)
+
+
 def send_attachment(path, mimetype: str, download_name: str):
     """Serve a stored file (a path or a binary file object) as a download, never rendered inline, with content
-    sniffing off. The Content-Disposition name is always cleaned (no control or bidi characters, no path)."""
+    sniffing off. The Content-Disposition name is always cleaned (no control or bidi characters, no path).
+    The Content-Type is exactly `mimetype` ("text/csv; charset=utf-8" stays that, never with a second charset)."""
     response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=clean_filename(download_name))
+    response.headers["Content-Type"] = mimetype  # Werkzeug appends "; charset=utf-8" to every text/* type
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -214,6 +282,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(429)
     def too_many(exc: Exception):
         return render_template("errors/error.html", message=_("Quá nhiều yêu cầu. Vui lòng đợi một phút rồi thử lại."), code=429), 429
+
+    from flask_wtf.csrf import CSRFError
+
+    app.register_error_handler(CSRFError, handle_csrf_error)
 
     @app.errorhandler(400)
     def bad_request(exc: Exception):

@@ -30,6 +30,7 @@ TMP = Path(tempfile.mkdtemp(prefix="datchuan-bench-"))
 class BenchConfig(Config):
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{TMP / 'bench.sqlite3'}"
     UPLOAD_DIR = str(TMP / "uploads")
+    BASE_URL = "http://127.0.0.1:5000"  # production-like config: certificates need a public address
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
 

@@ -8,6 +8,9 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.labels import ROLE
+from app.params import coerce_int
+
 
 class LoginForm(FlaskForm):
     username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(message=_l("Vui lòng nhập tên đăng nhập."))])
@@ -19,12 +22,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-ROLE_CHOICES = [
-    ("official", _l("Cán bộ đơn vị")),
-    ("reviewer", _l("Cán bộ thẩm định thành phố")),
-    ("viewer", _l("Người xem (toàn thành phố, chỉ đọc)")),
-    ("admin", _l("Quản trị viên")),
-]
+ROLE_CHOICES = list(ROLE.items())  # labels in app.labels
 
 
 class UserForm(FlaskForm):
@@ -37,6 +35,35 @@ class UserForm(FlaskForm):
     scope_codes = MultiCheckboxField(_l("Bộ tiêu chí được thẩm định (cho cán bộ thẩm định)"), choices=[])
     owner_codes = MultiCheckboxField(_l("Bộ tiêu chí phụ trách (soạn, công bố phiên bản; cho cán bộ thẩm định hoặc người xem)"), choices=[])
     is_enabled = BooleanField(_l("Đang hoạt động"), default=True)
+
+
+def _one_of(allowed: dict[str, object]):
+    """A WTForms `coerce` for a GET filter: a key of `allowed` → its value ('' → None); anything else → ValueError
+    (the field then has a process error, which app.params.warn_ignored_filters reports)."""
+
+    def coerce(value: object) -> object:
+        if value is None or value in ("", "None"):
+            return None
+        if isinstance(value, str) and value in allowed:
+            return allowed[value]
+        if value in allowed.values():
+            return value
+        raise ValueError("unknown choice")
+
+    return coerce
+
+
+class UserFilterForm(FlaskForm):
+    """The users list's filter (GET, changes nothing): text search, role, unit, active or locked."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Tìm theo tên, tên đăng nhập hoặc thư điện tử"), validators=[Length(max=100)])
+    role = SelectField(_l("Vai trò"), coerce=_one_of({code: code for code, _label in ROLE_CHOICES}), validate_choice=False)
+    unit_id = SelectField(_l("Đơn vị"), coerce=coerce_int(), validate_choice=False)
+    active = SelectField(_l("Trạng thái"), coerce=_one_of({"1": True, "0": False}), validate_choice=False,
+                         choices=[("", _l("Tất cả")), ("1", _l("Đang hoạt động")), ("0", _l("Đã khóa"))])
 
 
 class PasswordChangeForm(FlaskForm):

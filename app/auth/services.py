@@ -166,9 +166,58 @@ def end_user_sessions(session: Session, actor: User, user_id: int) -> User:
     return user
 
 
-def list_users(session: Session, actor: User) -> list[User]:
+@dataclass(frozen=True)
+class UserFilter:
+    """The users list's filter: `q` searches username, full name and e-mail (tones, case and NFC/NFD ignored);
+    `role` one of ROLES or ""; `unit_id` a unit's id or None; `active` True (enabled), False (locked) or None (all)."""
+
+    q: str = ""
+    role: str = ""
+    unit_id: int | None = None
+    active: bool | None = None
+
+
+@dataclass
+class UserPage:
+    """One page of the users list: `users` on this page, `total` matching, `page` (1-based, clamped) of `pages`."""
+
+    users: list[User]
+    total: int
+    page: int
+    pages: int
+
+
+#: Users per page of the admin list.
+USERS_PER_PAGE = 50
+
+
+def list_users(session: Session, actor: User, flt: UserFilter | None = None, page: int = 1,
+               per_page: int = USERS_PER_PAGE) -> UserPage:
+    """The users matching `flt`, ordered by role then username, one page of `per_page` (page clamped to 1…pages).
+
+    Role, unit and active are filtered in SQL; the text search is done on the folded text (app.text.fold) so
+    "hoa" finds "Nguyễn Thị Hoà". Units and reviewer scopes are loaded with the users (no query per row).
+    Raises PermissionDenied for a non-admin."""
+    from sqlalchemy.orm import selectinload
+
+    from app.text import fold
+
     require_admin(actor)
-    return list(session.scalars(sa.select(User).order_by(User.role, User.username)))
+    flt = flt or UserFilter()
+    query = sa.select(User).options(selectinload(User.unit), selectinload(User.scopes)).order_by(User.role, User.username)
+    if flt.role:
+        query = query.where(User.role == flt.role)
+    if flt.unit_id is not None:
+        query = query.where(User.unit_id == flt.unit_id)
+    if flt.active is not None:
+        query = query.where(User.is_enabled == sa.literal(flt.active))
+    users = list(session.scalars(query))
+    needle = fold(flt.q.strip())
+    if needle:
+        users = [u for u in users if needle in fold(u.username) or needle in fold(u.full_name) or needle in fold(u.email)]
+    pages = max(1, -(-len(users) // per_page))
+    page = min(max(page, 1), pages)
+    return UserPage(users[(page - 1) * per_page: page * per_page], len(users), page, pages)
 
 
 def get_user(session: Session, actor: User, user_id: int) -> User:

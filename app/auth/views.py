@@ -8,10 +8,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.errors import ValidationFailed
 from app.extensions import db, limiter
-from app.web import commit_after, invalid_form, render_service_errors, safe_next
+from app.web import commit_after, csrf_rerender, invalid_form, render_service_errors, safe_next
 
 from . import services
-from .forms import EndSessionsForm, LoginForm, PasswordChangeForm, UserForm
+from .forms import ROLE_CHOICES, EndSessionsForm, LoginForm, PasswordChangeForm, UserFilterForm, UserForm
 
 bp = Blueprint("auth", __name__)
 
@@ -20,7 +20,14 @@ def hash_cost() -> services.HashCost:
     return services.HashCost(current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_COST"])
 
 
+def _login_rerender():
+    """The login page after a missing or stale CSRF token (e.g. the session expired while the page was open): the
+    username typed is kept, never the password (app.web.csrf_rerender)."""
+    return render_template("auth/login.html", form=LoginForm())
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@csrf_rerender(_login_rerender, anonymous=True)
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @commit_after
 def login():
@@ -57,7 +64,13 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _password_rerender():
+    """The change-password page after a missing or stale CSRF token; passwords are never shown back."""
+    return render_template("auth/password.html", form=PasswordChangeForm(formdata=None))
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
+@csrf_rerender(_password_rerender)
 @login_required
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @commit_after
@@ -77,13 +90,13 @@ def change_password():
 
 
 def _user_form(obj=None) -> UserForm:
-    from app.campaigns.services import known_set_codes
+    from app.campaigns.services import known_set_codes, set_choices
     from app.units.services import unit_choices
 
     form = UserForm(obj=obj)
     form.unit_id.choices = [("", _("— không —"))] + unit_choices(db.session)
-    form.scope_codes.choices = [(c, c) for c in known_set_codes(db.session)]
-    form.owner_codes.choices = [(c, c) for c in known_set_codes(db.session)]
+    form.scope_codes.choices = set_choices(db.session, known_set_codes(db.session))
+    form.owner_codes.choices = set_choices(db.session, known_set_codes(db.session))
     return form
 
 
@@ -97,10 +110,25 @@ def _save_owner_codes(form: UserForm, user) -> None:
 @bp.route("/admin/users")
 @login_required
 def users():
-    return render_template("auth/users.html", users=services.list_users(db.session, current_user))
+    """The users list with search (q), filters (role, unit_id, active = 1/0) and pages (page); a filter value that
+    cannot be read is ignored with a message."""
+    from app.params import int_arg, warn_ignored_filters
+    from app.units.services import unit_choices
+
+    services.require_admin(current_user)
+    form = UserFilterForm(request.args)
+    form.role.choices = [("", _("Mọi vai trò"))] + [(code, str(label)) for code, label in ROLE_CHOICES]
+    form.unit_id.choices = [("", _("Mọi đơn vị"))] + unit_choices(db.session)
+    warn_ignored_filters(form)
+    query = (form.q.data or "").strip()[:100]
+    flt = services.UserFilter(q=query, role=form.role.data or "", unit_id=form.unit_id.data, active=form.active.data)
+    result = services.list_users(db.session, current_user, flt, int_arg("page", 1, minimum=1) or 1)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("auth/users.html", users=result.users, result=result, form=form, filtered=bool(args), page_args=args)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
+@csrf_rerender()
 @login_required
 @commit_after
 def user_new():
@@ -122,6 +150,7 @@ def user_new():
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@csrf_rerender()
 @login_required
 @commit_after
 def user_edit(user_id: int):

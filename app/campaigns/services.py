@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.assessment.criteria import CriteriaError, CriteriaSet, check_across_files, find_files, load_file
 from app.auth.models import User
@@ -74,6 +74,33 @@ def load_criteria(session: Session, sets: list[tuple[Path, CriteriaSet]]) -> dic
 
 def known_set_codes(session: Session) -> list[str]:
     return list(session.scalars(sa.select(CriteriaVersion.code).distinct().order_by(CriteriaVersion.code)))
+
+
+def set_choices(session: Session, codes: list[str] | None = None) -> list[tuple[str, str]]:
+    """(code, "Name (CODE)") for a select of criteria sets, the name from the newest version of each set in the
+    UI language; `codes` limits and orders the list (default: every known set)."""
+    from app.numbers import ui_locale
+
+    names: dict[str, str] = {}
+    english = ui_locale() == "en"
+    rows = session.execute(sa.select(CriteriaVersion.code, CriteriaVersion.name_vi, CriteriaVersion.name_en)
+                           .order_by(CriteriaVersion.code, CriteriaVersion.version, CriteriaVersion.revision))
+    for code, name_vi, name_en in rows:
+        names[code] = (name_en or name_vi) if english else name_vi
+    wanted = codes if codes is not None else sorted(names)
+    return [(c, f"{names[c]} ({c})" if names.get(c) else c) for c in wanted]
+
+
+def set_label(code: str) -> str:
+    """Jinja global: a criteria set's name and code ("Name (CODE)") in the UI language, looked up once per request."""
+    from flask import g
+
+    from app.extensions import db
+
+    names = g.get("_set_labels")
+    if names is None:
+        names = g._set_labels = dict(set_choices(db.session))
+    return names.get(code, code)
 
 
 def latest_versions(session: Session, published_only: bool = False) -> list[CriteriaVersion]:
@@ -153,8 +180,28 @@ def can_see_campaign(actor: User, campaign: Campaign) -> bool:
 
 def campaigns_for(session: Session, actor: User) -> list[Campaign]:
     """Campaigns the actor may see, newest first."""
-    rows = session.scalars(sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.opens_on.desc(), Campaign.id.desc()))
+    rows = session.scalars(sa.select(Campaign).options(selectinload(Campaign.criteria_version), selectinload(Campaign.units))
+                           .order_by(Campaign.year.desc(), Campaign.opens_on.desc(), Campaign.id.desc()))
     return [c for c in rows if can_see_campaign(actor, c)]
+
+
+def status_counts(session: Session, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Submissions per status of each campaign, in one grouped query: {campaign id: {status: count}} with the
+    statuses in workflow order (app.submissions.models.STATUSES) and only those present; a campaign with no
+    submission maps to {}."""
+    from app.submissions.models import STATUSES, Submission
+
+    counts: dict[int, dict[str, int]] = {cid: {} for cid in campaign_ids}
+    if not campaign_ids:
+        return counts
+    rows = session.execute(sa.select(Submission.campaign_id, Submission.status, sa.func.count())
+                           .where(Submission.campaign_id.in_(campaign_ids)).group_by(Submission.campaign_id, Submission.status))
+    found: dict[int, dict[str, int]] = {}
+    for campaign_id, status, n in rows:
+        found.setdefault(campaign_id, {})[status] = int(n)
+    for campaign_id, by_status in found.items():
+        counts[campaign_id] = {st: by_status[st] for st in STATUSES if st in by_status}
+    return counts
 
 
 def units_in_scope(session: Session, campaign: Campaign, search: str = "") -> list[Unit]:

@@ -12,7 +12,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.submissions.models import Submission
 from app.units.services import unit_choices
-from app.web import commit_after, render_service_errors
+from app.web import commit_after, csrf_rerender, render_service_errors
 
 from . import services
 from .forms import CampaignForm
@@ -23,10 +23,13 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 @bp.route("/")
 @login_required
 def index():
-    return render_template("campaigns/index.html", campaigns=services.campaigns_for(db.session, current_user))
+    campaigns = services.campaigns_for(db.session, current_user)
+    counts = services.status_counts(db.session, [c.id for c in campaigns]) if current_user.role != "official" else {}
+    return render_template("campaigns/index.html", campaigns=campaigns, counts=counts)
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@csrf_rerender()
 @login_required
 @commit_after
 def new():
@@ -57,4 +60,8 @@ def detail(campaign_id: int):
     query = (request.args.get("q") or "").strip()[:100]
     units = services.units_in_scope(db.session, campaign, search=query)
     subs = {s.unit_id: s for s in db.session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign.id))}
-    return render_template("campaigns/detail.html", campaign=campaign, units=units, subs=subs, q=query)
+    in_scope = units if not query else services.units_in_scope(db.session, campaign)
+    counts = services.status_counts(db.session, [campaign.id])[campaign.id]
+    not_started = sum(1 for u in in_scope if u.id not in subs)
+    return render_template("campaigns/detail.html", campaign=campaign, units=units, subs=subs, q=query, counts=counts,
+                           not_started=not_started, in_scope_total=len(in_scope))

@@ -9,19 +9,21 @@ import zipfile
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from app.audit.services import record
 from app.auth.models import User
 from app.clock import to_local
+from app.config import public_base_url
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.review.models import RecognitionDecision
 from app.review.services import can_read, can_review, get_decision
 from app.submissions.models import Submission
 from app.text import nfc
 
+from . import codes
 from .models import Certificate, CertificateCounter
 from .pdf import render_certificate, sign_pdf
 
@@ -58,9 +60,33 @@ def pdf_path(cert: Certificate) -> Path:
     return path
 
 
+def public_address() -> str | None:
+    """The public address certificates point to (no trailing "/"), or None when production has none configured.
+
+    See app.config.public_base_url: PUBLIC_BASE_URL; in debug or tests without it, this request's root URL.
+    """
+    return public_base_url(current_app.config, request.url_root if has_request_context() else None)
+
+
+def require_public_address() -> str:
+    """The public address, or ValidationFailed (nothing has been changed yet) when production has none configured."""
+    address = public_address()
+    if address is None:
+        raise ValidationFailed(_("Chưa cấu hình địa chỉ công khai của hệ thống (PUBLIC_BASE_URL) nên chưa cấp được giấy "
+                                 "chứng nhận: mã QR trên giấy sẽ dẫn tới một địa chỉ sai. Không giấy nào được cấp, không số "
+                                 "nào bị dùng. Hãy báo quản trị hệ thống đặt PUBLIC_BASE_URL (ví dụ "
+                                 "https://datchuan.haiphong.gov.vn) rồi cấp lại."))
+    return address
+
+
 def context_of(cert: Certificate, decision: RecognitionDecision, submission: Submission) -> dict:
-    """Plain values only (escaped by the template), as the certificate shows them."""
+    """Plain values only (escaped by the template), as the certificate shows them.
+
+    verify_url is the QR code's target; verify_page and verify_code (in groups of four, no-break spaces) are
+    printed beneath it for a reader who types the code. Raises ValidationFailed without a public address.
+    """
     version = submission.campaign.criteria_version
+    address = require_public_address()
     return {
         "number": cert.number,
         "unit_name": cert.unit.name,
@@ -73,18 +99,21 @@ def context_of(cert: Certificate, decision: RecognitionDecision, submission: Sub
         "signer_name": decision.signer_name,
         "signer_title": decision.signer_title,
         "issued_on": to_local(cert.issued_at).date(),
-        "verify_url": current_app.config["BASE_URL"].rstrip("/") + f"/verify/{cert.verify_code}",
+        "verify_url": f"{address}/verify/{cert.verify_code}",
+        "verify_page": f"{address}/verify",
+        "verify_code": codes.grouped(cert.verify_code),
         "replaces": cert.replaces.number if cert.replaces else "",
     }
 
 
 def _issue_one(session: Session, actor: User, submission: Submission, decision: RecognitionDecision,
                replaces: Certificate | None = None) -> Certificate:
+    require_public_address()  # before a number is taken
     set_code = submission.campaign.criteria_version.code
     year = submission.campaign.year
     seq, number = next_number(session, set_code, year)
     cert = Certificate(number=number, set_code=set_code, year=year, seq=seq, unit_id=submission.unit_id, submission_id=submission.id,
-                       decision_id=decision.id, verify_code=secrets.token_urlsafe(18), issued_by_id=actor.id,
+                       decision_id=decision.id, verify_code=codes.new_code(), issued_by_id=actor.id,
                        issued_at=dt.datetime.now(dt.UTC), replaces=replaces)
     session.add(cert)
     session.flush()
@@ -105,8 +134,13 @@ def _decision_for(session: Session, actor: User, decision_id: int) -> Recognitio
 
 
 def issue_for_decision(session: Session, actor: User, decision_id: int) -> list[Certificate]:
-    """Issue a certificate to every unit of the decision that has no current one (idempotent)."""
+    """Issue a certificate to every unit of the decision that has no current one (idempotent).
+
+    Returns the new certificates. Raises PermissionDenied, NotFound, or ValidationFailed before any change when
+    production has no public address configured (see require_public_address).
+    """
     decision = _decision_for(session, actor, decision_id)
+    require_public_address()
     issued = []
     for submission in decision.submissions:
         if submission.status != "recognised":
@@ -161,6 +195,7 @@ def reissue(session: Session, actor: User, cert_id: int, reason: str) -> Certifi
     """A new number that references the old one; the old one shows as superseded."""
     reason = _require_admin_reason(actor, reason)
     old = get_certificate(session, actor, cert_id)
+    require_public_address()
     if old.superseded_by_id:
         raise ValidationFailed(_("Giấy chứng nhận này đã được cấp lại với số %(n)s.", n=old.superseded_by.number))
     submission = session.get(Submission, old.submission_id)
@@ -172,10 +207,19 @@ def reissue(session: Session, actor: User, cert_id: int, reason: str) -> Certifi
 
 
 def verify(session: Session, code: str) -> Certificate | None:
-    """Public look-up by verification code; None for anything unknown (no hints)."""
-    if not code or len(code) > 40:
+    """Public look-up by verification code as printed or typed; None for anything unknown (no hints).
+
+    The text is tried as is first (codes issued before keep working exactly), then normalised the Crockford way
+    (spaces and dashes dropped, any case, O for 0, I/L for 1; see codes.normalise). Over 80 characters is unknown.
+    """
+    code = (code or "").strip()
+    if not code or len(code) > 80:
         return None
-    return session.scalar(sa.select(Certificate).where(Certificate.verify_code == code))
+    cert = session.scalar(sa.select(Certificate).where(Certificate.verify_code == code)) if len(code) <= 40 else None
+    normalised = codes.normalise(code)
+    if cert is None and normalised is not None and normalised != code:
+        cert = session.scalar(sa.select(Certificate).where(Certificate.verify_code == normalised))
+    return cert
 
 
 def certificates_of_campaign(session: Session, actor: User, campaign_id: int) -> list[Certificate]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -12,7 +12,7 @@ from app.extensions import db, limiter
 from app.jobs import services as jobs
 from app.web import commit_after, invalid_form, send_attachment
 
-from . import services
+from . import codes, services
 from .forms import ReasonForm
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
@@ -27,7 +27,7 @@ def decision(decision_id: int):
     decision = get_decision(db.session, current_user, decision_id)
     certs = services.certificates_of_decision(db.session, current_user, decision_id)
     return render_template("certificates/decision.html", decision=decision, certs=certs, form=FlaskForm(), reason_form=ReasonForm(),
-                           can_issue=can_review(current_user, decision.campaign))
+                           can_issue=can_review(current_user, decision.campaign), no_address=services.public_address() is None)
 
 
 @bp.route("/decisions/<int:decision_id>/issue", methods=["POST"])
@@ -36,7 +36,12 @@ def decision(decision_id: int):
 def issue(decision_id: int):
     if not FlaskForm().validate_on_submit():
         return invalid_form()
-    issued = services.issue_for_decision(db.session, current_user, decision_id)
+    try:
+        issued = services.issue_for_decision(db.session, current_user, decision_id)
+    except ValidationFailed as exc:  # e.g. no public address in production: nothing was issued
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".decision", decision_id=decision_id))
     flash(_("Đã cấp %(n)d giấy chứng nhận.", n=len(issued)) if issued else _("Mọi đơn vị của quyết định đã có giấy chứng nhận."), "success")
     return redirect(url_for(".decision", decision_id=decision_id))
 
@@ -111,11 +116,31 @@ def reissue(cert_id: int):
     return _admin_action(cert_id, act)
 
 
-@public.route("/verify/<code>")
-@limiter.limit(lambda: current_app.config["VERIFY_RATE_LIMIT"])
-def verify(code: str):
-    """Public, no login: shows only what is printed on the certificate and its status."""
-    cert = services.verify(db.session, code)
+def _verify_limit() -> str:
+    return current_app.config["VERIFY_RATE_LIMIT"]
+
+
+def _verify_page(typed: str):
+    """The verify page for a code as printed or typed: the certificate and its status, or 404 with the form
+    holding what was typed. An empty code shows the form alone."""
+    if not typed.strip():
+        return render_template("certificates/verify.html", cert=None, typed="", asked=False)
+    cert = services.verify(db.session, typed)
     if cert is None:
-        return render_template("certificates/verify.html", cert=None), 404
-    return render_template("certificates/verify.html", cert=cert)
+        return render_template("certificates/verify.html", cert=None, typed=typed[:100], asked=True), 404
+    return render_template("certificates/verify.html", cert=cert, typed="", asked=True,
+                           grouped_code=codes.grouped(cert.verify_code, " "))
+
+
+@public.route("/verify")
+@limiter.shared_limit(_verify_limit, scope="verify")
+def verify_form():
+    """Public, no login: a form (GET, read-only) where a person types the code printed under the QR code."""
+    return _verify_page(request.args.get("code", ""))
+
+
+@public.route("/verify/<code>")
+@limiter.shared_limit(_verify_limit, scope="verify")
+def verify(code: str):
+    """Public, no login: shows only what is printed on the certificate and its status (the QR code's target)."""
+    return _verify_page(code)

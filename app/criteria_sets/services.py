@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app.assessment.criteria import CriteriaSet, criteria_from_dict, plain_data
@@ -25,6 +24,7 @@ from app.audit.services import record
 from app.auth.models import User
 from app.campaigns.models import Campaign, CriteriaVersion
 from app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from app.labels import VERSION_STATUS
 
 from . import compare as cmp
 from .models import CodeMapping, CriteriaOwnerScope
@@ -32,12 +32,7 @@ from .models import CodeMapping, CriteriaOwnerScope
 #: Roles that may be given criteria-owner scopes (admins own every set already).
 OWNER_ROLES = ("reviewer", "viewer")
 
-STATE_LABELS = {
-    "draft": _l("nháp"),
-    "published": _l("đã công bố (chưa dùng)"),
-    "in_use": _l("đang dùng"),
-    "retired": _l("ngừng dùng"),
-}
+STATE_LABELS = VERSION_STATUS
 
 # ------------------------------------------------------------------ permissions
 

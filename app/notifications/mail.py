@@ -35,7 +35,9 @@ def queue_email(session: Session, note: Notification) -> None:
 
     with force_locale(user.locale or "vi"):
         body = message(note)
-    link = current_app.config.get("BASE_URL", "").rstrip("/") + note.link
+    from app.config import public_base_url
+
+    link = (public_base_url(current_app.config) or "") + note.link
     session.info.setdefault(_QUEUE_KEY, []).append((user.email, body, link))
 
 

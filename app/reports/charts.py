@@ -84,6 +84,34 @@ def heatmap_svg(groups: list[tuple[str, str]], rows: list[tuple[str, str, list[t
     return Markup("".join(out))  # nosec B704  # noqa: S704 - every interpolated text was escaped above
 
 
+def heatmap_grid(groups: list[tuple[str, str]], rows: list[tuple[str, str, list[tuple[str, float | None]]]],
+                 labels: dict[str, str], caption: str, unit_header: str) -> Markup:
+    """The on-screen heatmap: an HTML table (class "heatgrid") of units × groups, built as a string for speed.
+
+    Takes the Heatmap's `groups` [(code, title)] and `rows` [(unit name, unit type, [(class, percent)])], the class
+    labels ({"pass": "Đạt", ...}), a caption and the unit column's header. Returns Markup. The unit column is a
+    row header that CSS keeps in view (position: sticky) while the map scrolls sideways in its own box; a long
+    name is shown abbreviated ("P. Hồng Bàng") and wraps, with the full name in its tooltip and for screen readers.
+    Each cell has its class (colour), a symbol, a tooltip "unit · group: label (62,5%)" and that text for screen
+    readers, so colour never carries meaning alone. Column headers carry the group's title as a tooltip.
+    """
+    head = "".join(f'<th scope="col" title="{escape(title)}">{escape(code)}</th>' for code, title in groups)
+    out = [f'<table class="heatgrid"><caption>{escape(caption)}</caption><thead><tr><th scope="col" class="unit">{escape(unit_header)}</th>'
+           f'{head}</tr></thead><tbody>']
+    codes = [escape(code) for code, _t in groups]
+    for name, _type, cells in rows:
+        full, short = escape(name), escape(_abbreviate(name))
+        label_cell = full if short == full else f'<span aria-hidden="true">{short}</span><span class="sr-only">{full}</span>'
+        tds = []
+        for g, (cls, pct) in enumerate(cells):
+            text = escape(f"{labels[cls]}{f' ({_num(pct)}%)' if pct is not None else ''}")
+            tds.append(f'<td class="heat-{cls}" title="{full} · {codes[g]}: {text}"><span aria-hidden="true">{SYMBOL[cls]}</span>'
+                       f'<span class="sr-only">{text}</span></td>')
+        out.append(f'<tr><th scope="row" class="unit" title="{full}">{label_cell}</th>{"".join(tds)}</tr>')
+    out.append("</tbody></table>")
+    return Markup("".join(out))  # nosec B704  # noqa: S704 - every interpolated text was escaped above
+
+
 def line_svg(points: list[tuple[str, float | None]], title: str = "", unit: str = "%", width: int = 640, height: int = 220) -> Markup:
     """A 0-100 line chart with the value printed at each point."""
     left, bottom, top = 50, 30, 14

@@ -38,6 +38,20 @@ def visible_sets(session: Session, actor: User) -> list[str]:
     return codes
 
 
+def default_set(session: Session, actor: User) -> str:
+    """The set a report that needs one shows when none is chosen: the first of the actor's visible set codes
+    (alphabetical) that has scores to show (a submission with group scores), else the first visible set; "" when
+    the actor sees no set at all."""
+    from app.submissions.models import GroupScore
+
+    codes = visible_sets(session, actor)
+    with_data = set(session.scalars(sa.select(CriteriaVersion.code).distinct()
+                                    .join(Campaign, Campaign.criteria_version_id == CriteriaVersion.id)
+                                    .join(Submission, Submission.campaign_id == Campaign.id)
+                                    .join(GroupScore, GroupScore.submission_id == Submission.id)))
+    return next((c for c in codes if c in with_data), codes[0] if codes else "")
+
+
 def check_set(session: Session, actor: User, set_code: str) -> None:
     require_reports(actor)
     if set_code and set_code not in visible_sets(session, actor):

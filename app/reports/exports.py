@@ -11,6 +11,10 @@ import xlsxwriter
 from app.clock import today_local
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Content-Type of the CSV downloads: exactly this, charset once.
+CSV_TYPE = "text/csv; charset=utf-8"
+#: Content-Type of XLSX workbooks.
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def neutralise(value):
@@ -78,13 +82,23 @@ def to_xlsx(tables: list[tuple[str, list[str], list[list]]], meta: list[tuple[st
 
 
 def to_csv(headers: list[str], rows: list[list]) -> bytes:
-    """UTF-8 with BOM (Excel opens Vietnamese correctly); decimal numbers with a dot."""
+    """Machine-readable CSV: UTF-8 with BOM, comma-separated, decimal numbers with a dot (62.5), no thousands
+    separator. Excel with Vietnamese regional settings splits on ";" and reads "," as the decimal mark, so this file
+    is offered as data for programs; people get the XLSX ("Tải Excel"). Returns the bytes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(str(h)) for h in headers])
     for values in rows:
         writer.writerow(["" if v is None else neutralise(v if not isinstance(v, str) else v) for v in values])
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def meta_rows(flt, author: str, today) -> list[tuple[str, str]]:
+    """The "Thông tin" sheet of a report workbook: (key, value) rows naming the city, the date (dd/mm/yyyy), the
+    filter (a ReportFilter: set code, year, unit type; "Tất cả" when not chosen) and the author's name."""
+    return [("Thành phố", "Thành phố Hải Phòng"), ("Ngày lập", today.strftime("%d/%m/%Y")),
+            ("Bộ tiêu chí", flt.set_code or "Tất cả"), ("Năm", str(flt.year or "Tất cả")), ("Loại đơn vị", flt.unit_type or "Tất cả"),
+            ("Người lập", author)]
 
 
 def filename(section: str, flt, ext: str) -> str:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.units.models import UNIT_TYPES
+from app.labels import citation_plain, label
 
 from . import funnel, heatmap, plan, ranking, trend, weakest
 from .common import ReportFilter
@@ -53,6 +53,11 @@ def section_data(session: Session, actor: User, name: str, flt: ReportFilter, to
     raise KeyError(name)
 
 
+def raw_source(source) -> str:
+    """The machine reference of a criteria source, "file:line" as in the criteria files ("" for None)."""
+    return f"{source.file}:{source.line}" if source else ""
+
+
 def _pct(value) -> float | None:
     return None if value is None else float(value)
 
@@ -61,15 +66,15 @@ def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list
     """(sheet title, headers, rows) for XLSX/CSV. Numbers stay numbers; percentages are 0-100."""
     if name == "plan":
         headers = [_("Bộ tiêu chí"), _("Mục tiêu"), _("Năm"), _("Đơn vị trong phạm vi"), _("Đã công nhận"), _("Thực hiện"),
-                   _("Mục tiêu (giá trị)"), _("Cần đạt theo tiến độ"), _("Đánh giá"), _("Nguồn")]
+                   _("Mục tiêu (giá trị)"), _("Cần đạt theo tiến độ"), _("Đánh giá"), _("Nguồn"), _("Nguồn (tệp:dòng)")]
         rows = [[r.set_code, r.target.text_vi, r.target.year, r.in_scope, r.recognised, r.actual, r.target.value, r.expected,
-                 str(TRACK_LABELS[r.status]), f"{r.target.source.file}:{r.target.source.line}"] for r in data]
+                 str(TRACK_LABELS[r.status]), citation_plain(r.target.source), raw_source(r.target.source)] for r in data]
         return [(str(SECTIONS["plan"]), headers, rows)]
     if name == "funnel":
         if data is None:
             return [(str(SECTIONS["funnel"]), [_("Chọn một bộ tiêu chí")], [])]
         headers = [_("Loại đơn vị")] + [str(BUCKET_LABELS[b]) for b in data.totals] + [_("Tổng")]
-        rows = [[UNIT_TYPES.get(t, t)] + list(c.values()) + [sum(c.values())] for t, c in sorted(data.by_type.items())]
+        rows = [[label(t, "unit_type")] + list(c.values()) + [sum(c.values())] for t, c in sorted(data.by_type.items())]
         rows.append([_("Tổng")] + list(data.totals.values()) + [data.expected])
         timely = [[_("Đúng hạn"), data.timeliness.get("on_time", 0), data.rate("on_time")],
                   [_("Trễ hạn"), data.timeliness.get("late", 0), data.rate("late")],
@@ -79,7 +84,7 @@ def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list
         headers = [_("Hạng"), _("Đơn vị"), _("Loại"), _("Trạng thái"), _("Điểm (%)"), _("Kết quả"), _("Loại điểm"), _("Tự chấm (%)")]
         from app.review.services import status_label
 
-        rows = [[r.rank, r.unit_name, UNIT_TYPES.get(r.unit_type, r.unit_type), status_label(r.status), _pct(r.score),
+        rows = [[r.rank, r.unit_name, label(r.unit_type, "unit_type"), status_label(r.status), _pct(r.score),
                  "" if r.passed is None else (_("Đạt") if r.passed else _("Chưa đạt")), _("thẩm định") if r.appraised else _("tự chấm (chưa thẩm định)"), _pct(r.self_score)] for r in data]
         return [(str(SECTIONS["ranking"]), headers, rows)]
     if name == "weakest":
@@ -99,7 +104,7 @@ def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list
         if data is None:
             return [(str(SECTIONS["heatmap"]), [_("Chọn một bộ tiêu chí")], [])]
         headers = [_("Đơn vị"), _("Loại")] + [f"{code} ({_('%')})" for code, _t in data.groups] + [f"{code}" for code, _t in data.groups]
-        rows = [[n, UNIT_TYPES.get(t, t)] + [p for _c, p in cells] + [str(HEAT_LABELS[c]) for c, _p in cells] for n, t, cells in data.rows]
+        rows = [[n, label(t, "unit_type")] + [p for _c, p in cells] + [str(HEAT_LABELS[c]) for c, _p in cells] for n, t, cells in data.rows]
         return [(_("Bản đồ nhiệt"), headers, rows)]
     if name == "trend":
         headers = [_("Năm"), _("Đợt đánh giá"), _("Đã gửi"), _("Đã công nhận"), _("Tỷ lệ công nhận (%)"), _("Điểm trung bình (%)")]

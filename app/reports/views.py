@@ -4,33 +4,46 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.campaigns.services import set_choices
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs import services as jobs
+from app.labels import choices as label_choices
 from app.params import MAX_YEAR, MIN_YEAR, int_arg, parse_int, warn_ignored_filters
 from app.submissions.services import today_local
 from app.units.models import UNIT_TYPES
 from app.web import invalid_form, send_attachment
 
 from . import card, exports, trend
-from .common import ReportFilter, require_reports, visible_sets, years
+from .common import ReportFilter, default_set, require_reports, visible_sets, years
 from .forms import ExportForm, ReportFilterForm
 from .sections import SECTIONS, section_data, section_tables
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-def _filter() -> tuple[ReportFilterForm, ReportFilter, str]:
+#: Sections that show nothing for "all sets": they take a set by default (common.default_set).
+NEEDS_SET = ("heatmap", "funnel")
+
+
+def _filter(name: str = "") -> tuple[ReportFilterForm, ReportFilter, str]:
+    """The report filter of this request for section `name`: (form, filter, sort). A section in NEEDS_SET with no
+    (or an unknown) set chosen takes the default set, and the form shows it chosen."""
     form = ReportFilterForm(request.args)
     sets = visible_sets(db.session, current_user)
-    form.set_code.choices = [("", _("Tất cả bộ tiêu chí"))] + [(c, c) for c in sets]
+    needs_set = name in NEEDS_SET and bool(sets)
+    form.set_code.choices = ([] if needs_set else [("", _("Tất cả bộ tiêu chí"))]) + set_choices(db.session, list(sets))
     form.year.choices = [("", _("Mọi năm"))] + [(y, str(y)) for y in years(db.session)]
-    form.unit_type.choices = [("", _("Mọi loại đơn vị"))] + list(UNIT_TYPES.items())
+    form.unit_type.choices = [("", _("Mọi loại đơn vị"))] + label_choices("unit_type")
     code = form.set_code.data if form.set_code.data in sets else ""
+    if needs_set and not code:
+        code = default_set(db.session, current_user)
+        form.set_code.data = code
+        g.default_set = code  # the page says which set it took
     unit_type = form.unit_type.data if form.unit_type.data in UNIT_TYPES else ""
     return form, ReportFilter(set_code=code, year=form.year.data, unit_type=unit_type), form.sort.data or "score_desc"
 
@@ -48,7 +61,7 @@ def _load_section(name: str, paged: bool):
     if name not in SECTIONS:
         abort(404)
     require_reports(current_user)
-    form, flt, sort = _filter()
+    form, flt, sort = _filter(name)
     if paged:  # a page says which filter it ignored; a CSV download cannot
         warn_ignored_filters(form)
     page_number = int_arg("page", 1, minimum=1) if paged else None
@@ -60,6 +73,7 @@ def _load_section(name: str, paged: bool):
 def section(name: str):
     form, flt, sort, data = _load_section(name, paged=True)
     return render_template("reports/section.html", name=name, data=data, form=form, flt=flt, sort=sort, titles=SECTIONS,
+                           default_set=g.get("default_set"),
                            export_form=ExportForm(set_code=flt.set_code, year=flt.year or "", unit_type=flt.unit_type),
                            recent_jobs=jobs.jobs_of(db.session, current_user, 5))
 
@@ -71,7 +85,19 @@ def section_csv(name: str):
     tables = section_tables(name, data)
     index = int_arg("table", 0, maximum=len(tables) - 1)
     title, headers, rows = tables[index]
-    return send_attachment(io.BytesIO(exports.to_csv(headers, rows)), "text/csv; charset=utf-8", exports.filename(name, flt, "csv"))
+    return send_attachment(io.BytesIO(exports.to_csv(headers, rows)), exports.CSV_TYPE, exports.filename(name, flt, "csv"))
+
+
+@bp.route("/<name>.xlsx")
+@login_required
+def section_xlsx(name: str):
+    """"Tải Excel": this section (every table of it) as an XLSX workbook, made at once (the sections are small
+    aggregates; the export job makes the all-sections workbook and the PDF). Numbers are number cells, so Excel
+    shows them with the reader's own decimal mark."""
+    _form, flt, _sort, data = _load_section(name, paged=False)
+    meta = exports.meta_rows(flt, current_user.full_name or current_user.username, today_local())
+    return send_attachment(io.BytesIO(exports.to_xlsx(section_tables(name, data), meta)), exports.XLSX_TYPE,
+                           exports.filename(name, flt, "xlsx"))
 
 
 @bp.route("/exports", methods=["POST"])
@@ -127,7 +153,7 @@ def export_download(job_id: int):
     job = jobs.get_job(db.session, current_user, job_id)
     if job.status != "done":
         return redirect(url_for(".export_status", job_id=job_id))
-    mime = {"pdf": "application/pdf", "zip": "application/zip"}.get(job.fmt, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    mime = {"pdf": "application/pdf", "zip": "application/zip"}.get(job.fmt, exports.XLSX_TYPE)
     return send_attachment(jobs.result_path(job), mime, job.download_name)
 
 

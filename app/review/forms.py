@@ -39,6 +39,8 @@ def build_appraisal_form(cset: CriteriaSet) -> type[FlaskForm]:
         value_field: Field = FIELD_BUILDERS[ind.type](ind)
         value_field.args = (_l("Giá trị thẩm định"), *value_field.args[1:])
         setattr(AppraisalForm, name, value_field)
+        setattr(AppraisalForm, name + "_agree", RadioField(_l("Kết quả tự chấm"), choices=[("agree", _l("Đồng ý")), ("disagree", _l("Không đồng ý"))],
+                                                           default="agree", validate_choice=False))
         setattr(AppraisalForm, name + "_met", RadioField(_l("Kết luận"), choices=[("", _l("theo giá trị")), ("met", _l("Đạt")), ("not_met", _l("Chưa đạt"))],
                                                          default="", validate_choice=False))
         setattr(AppraisalForm, name + "_points", StringField(_l("Điểm thẩm định"), render_kw={"inputmode": "decimal"}))
@@ -84,7 +86,7 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = StringField(_l("Hành động (bắt đầu bằng)"))
+    action = SelectField(_l("Hành động"), choices=[], validate_choice=False)  # choices: app.audit.services.action_choices
     actor = StringField(_l("Người thực hiện (tên đăng nhập)"))
     date_from = DateField(_l("Từ ngày"), widget=TextInput(), render_kw={"placeholder": "dd/mm/yyyy"}, format=DATE_FORMATS, validators=[Optional()])
     date_to = DateField(_l("Đến ngày"), widget=TextInput(), render_kw={"placeholder": "dd/mm/yyyy"}, format=DATE_FORMATS, validators=[Optional()])

@@ -14,7 +14,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from app.assessment.criteria import CriteriaSet
@@ -35,6 +34,8 @@ from app.audit.services import record
 from app.auth.models import ReviewerScope, User
 from app.campaigns.models import Campaign
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.labels import SUBMISSION_STATUS, WORKFLOW_ACTION
+from app.labels import label as code_label
 from app.notifications.services import notify
 from app.numbers import ui_locale
 from app.submissions import uploads
@@ -48,14 +49,12 @@ from .models import Appraisal, GroupAssignment, GroupSignoff, RecognitionDecisio
 from .scores import refresh_scores
 from .workflow import LOCKED, UNDER_REVIEW, IllegalTransition, allowed_actions, transition
 
-STATUS_LABELS = {
-    "draft": _l("Đang soạn"), "submitted": _l("Đã gửi"), "in_review": _l("Đang thẩm định"), "returned": _l("Trả lại bổ sung"),
-    "resubmitted": _l("Đã gửi lại"), "approved": _l("Đã duyệt"), "rejected": _l("Không chấp thuận"), "recognised": _l("Đã công nhận"),
-}
+STATUS_LABELS = SUBMISSION_STATUS
 
 
 def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+    """A submission status in words, in the UI language (app.labels.SUBMISSION_STATUS)."""
+    return code_label(status, "submission_status")
 
 
 # ------------------------------------------------------------------ access and state checks
@@ -86,6 +85,11 @@ def _for_review(session: Session, actor: User, submission_id: int) -> Submission
     return submission
 
 
+def check_reviewer(session: Session, actor: User, submission_id: int) -> Submission:
+    """The submission if `actor` may review its set; raises NotFound or PermissionDenied."""
+    return _for_review(session, actor, submission_id)
+
+
 def campaign_window_open(campaign: Campaign, today: dt.date | None = None) -> bool:
     return campaign.is_open(today or today_local())
 
@@ -96,10 +100,7 @@ def _require_window(campaign: Campaign) -> None:
                                  date=campaign.effective_close.strftime("%d/%m/%Y")))
 
 
-ACTION_LABELS = {
-    "submit": _l("gửi phiếu"), "start_review": _l("nhận thẩm định"), "return": _l("trả lại bổ sung"), "resubmit": _l("gửi lại"),
-    "approve": _l("duyệt"), "reject": _l("không chấp thuận"), "recognise": _l("công nhận"), "reopen": _l("mở lại"),
-}
+ACTION_LABELS = WORKFLOW_ACTION
 
 
 def apply_transition(session: Session, actor: User, submission: Submission, action: str, **detail: Any) -> None:
@@ -259,10 +260,19 @@ def queue(session: Session, actor: User, flt: QueueFilter) -> list[QueueRow]:
 
 @dataclass
 class AppraisalInput:
+    """What the review page sent for one indicator (raw text as typed).
+
+    `agree`: True = "Đồng ý với kết quả tự chấm" (stored as an explicit appraisal of the self-assessed
+    met and points; `value`/`met`/`points` must then be blank or repeat the stored appraisal), False =
+    "Không đồng ý" (at least one of `value`, `met`, `points` is required), None = the page offered no
+    such choice (the fields are taken as they are, blanks meaning "no judgement").
+    """
+
     value: str | None = None
     met: str = ""  # '', 'met', 'not_met'
     points: str = ""
     comment: str = ""
+    agree: bool | None = None
 
 
 @dataclass
@@ -403,13 +413,110 @@ def _parse_points(raw: str | None, maximum: float, locale: str = "vi") -> Decima
     return value
 
 
+class EntryRefused(ValueError):
+    """One indicator's appraisal input cannot be used; the message (Vietnamese) says why."""
+
+
+@dataclass
+class JudgedEntry:
+    """One indicator's appraisal after reading: parsed `value`, `met`, `points` (Decimal or None), NFC `comment`,
+    and whether it is an agreement with the self-assessment (`agreed`)."""
+
+    value: Any
+    met: bool | None
+    points: Decimal | None
+    comment: str
+    agreed: bool = False
+
+    def override(self) -> Override | None:
+        """The scoring override this judgement makes, or None when it changes nothing."""
+        if self.value is None and self.met is None and self.points is None:
+            return None
+        return Override(met=self.met, points=float(self.points) if self.points is not None else None, value=self.value)
+
+
+def agreed_judgement(mine: Any, comment: str = "") -> JudgedEntry:
+    """The explicit appraisal "agree with the self-assessment" for one indicator's self result `mine`
+    (an IndicatorResult): met and points as self-assessed (points rounded to POINT_PLACES); a "không áp dụng"
+    answer is accepted as such (no met/points); a condition carries no points."""
+    if mine.not_applicable:
+        return JudgedEntry(None, None, None, comment, agreed=True)
+    points = None if mine.condition else to_decimal(mine.points).quantize(Decimal(1).scaleb(-POINT_PLACES))
+    return JudgedEntry(None, mine.met, points, comment, agreed=True)
+
+
+def _is_agreement(appraisal: Appraisal | None, mine: Any) -> bool:
+    """Whether a stored appraisal says exactly what agreeing with the self result `mine` would store."""
+    if appraisal is None:
+        return False
+    agreed = agreed_judgement(mine)
+    return appraisal.parsed is None and appraisal.met is agreed.met and appraisal.points == agreed.points
+
+
+def appraisal_state(appraisal: Appraisal | None, mine: Any) -> str:
+    """'agree' or 'disagree' for the review page: an indicator with no appraisal, or one that repeats the
+    self result `mine`, shows as agreed; any other judgement (a value, met or points of its own) as disagreed."""
+    if appraisal is None or _is_agreement(appraisal, mine):
+        return "agree"
+    if appraisal.parsed is None and appraisal.met is None and appraisal.points is None:
+        return "agree"  # only a comment (or "không áp dụng" accepted)
+    return "disagree"
+
+
+def judge_entry(ind: Any, entry: AppraisalInput, mine: Any, existing: Appraisal | None, year: int | None, locale: str,
+                max_comment_chars: int = 20000) -> JudgedEntry:
+    """Read one indicator's input against its definition `ind` and self result `mine` (IndicatorResult).
+
+    Returns the JudgedEntry to store. Raises EntryRefused with the message to show when: the value or points
+    cannot be read or break the indicator's rules; "Không đồng ý" comes with no value, conclusion or points;
+    "Đồng ý" comes with a different value, conclusion or points typed; the comment is over `max_comment_chars`.
+    """
+    comment = nfc(entry.comment) or ""
+    if len(comment) > max_comment_chars:
+        raise EntryRefused(_("Nhận xét của chỉ tiêu %(code)s dài %(n)s ký tự, quá giới hạn %(limit)s ký tự nên chỉ tiêu này CHƯA được lưu.",
+                             code=ind.code, n=format_decimal(len(comment)), limit=format_decimal(max_comment_chars)))
+    typed = bool((entry.value or "").strip() or entry.met or (entry.points or "").strip())
+    if entry.agree is True and not typed:
+        return agreed_judgement(mine, comment)
+    try:
+        value = get_type(ind.type).parse(nfc(entry.value), list(ind.options), locale)
+    except AnswerError as exc:
+        raise EntryRefused(answer_error(exc)) from None
+    try:
+        points = _parse_points(nfc(entry.points), ind.points, locale)
+    except ValueError as exc:
+        raise EntryRefused(str(exc)) from None
+    met = {"met": True, "not_met": False}.get(entry.met)
+    if entry.agree is True:
+        if existing is not None and same_value(existing.parsed, value) and existing.met is met and existing.points == points:
+            return agreed_judgement(mine, comment)  # the stored judgement shown on the page, not retyped: agreement wins
+        raise EntryRefused(_("Chỉ tiêu %(code)s: bạn chọn “Đồng ý” nhưng đã nhập giá trị, kết luận hoặc điểm thẩm định khác. "
+                             "Chọn “Không đồng ý” để lưu các giá trị đó, hoặc xóa chúng.", code=ind.code))
+    if entry.agree is False and value is None and met is None and points is None:
+        raise EntryRefused(_("Chỉ tiêu %(code)s: bạn chọn “Không đồng ý” — hãy nhập điểm, kết luận hoặc giá trị thẩm định "
+                             "(hoặc chọn “Đồng ý”).", code=ind.code))
+    problem = check_appraised_points(ind, points, value, year) if points is not None else None
+    if problem == "points_step":
+        raise EntryRefused(_("Điểm thẩm định phải theo bước %(step)s điểm.", step=f"{ind.points_step:g}".replace(".", ",")))
+    if problem is None and points is not None and value is None and ind.bands and points not in band_levels(ind):
+        problem = "points_not_band"
+    if problem == "points_not_band" and value is None:
+        raise EntryRefused(_("Điểm thẩm định phải là một mức của thang điểm: %(levels)s.",
+                             levels="; ".join(vn_number(p) for p in band_levels(ind))))
+    if problem == "points_not_band":
+        expected = appraised_points(ind, value, year)
+        raise EntryRefused(_("Với giá trị thẩm định này, theo thang điểm của chỉ tiêu, điểm phải là %(p)s.", p=f"{expected:g}".replace(".", ",")))
+    return JudgedEntry(value, met, points, comment)
+
+
 def save_appraisal(session: Session, actor: User, submission_id: int, entries: dict[str, AppraisalInput], *,
                    sign_groups: list[str] = (), expected_version: int | None = None,
                    max_comment_chars: int = 20000) -> dict[str, list[str]]:
     """Store appraised values, met/not met, points and comments; returns per-field errors (valid ones are saved).
 
-    An indicator whose value, points or comment is refused (a comment over `max_comment_chars`
-    characters included) is not saved at all; the others are. Raises Conflict (outdated page, see
+    An entry with `agree=True` is stored as an explicit appraisal of the self-assessed result (met and
+    points as self-assessed; audited with agreed=True). An indicator whose input is refused (see
+    judge_entry) is not saved at all; the others are. Raises Conflict (outdated page, see
     _check_version, or a state that cannot be appraised) and PermissionDenied.
     """
     submission = _for_review(session, actor, submission_id)
@@ -420,6 +527,8 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
     if submission.status in ("submitted", "resubmitted"):
         apply_transition(session, actor, submission, "start_review")
     cset = submission.campaign.criteria_version.criteria
+    year = submission.campaign.year
+    mine_all = score_set(cset, answers_of(submission), year)
     allowed_groups = my_groups(session, actor, submission)
     allowed = {i.code for g in cset.groups if allowed_groups is None or g.code in allowed_groups for i in g.indicators}
     existing = _appraisals(session, submission)
@@ -434,40 +543,14 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
                 errors.setdefault(ind.field_name, []).append(_("Chỉ tiêu này thuộc nhóm được giao cho cán bộ thẩm định khác."))
             continue
         try:
-            value = get_type(ind.type).parse(nfc(entry.value), list(ind.options), locale)
-        except AnswerError as exc:
-            errors.setdefault(ind.field_name, []).append(answer_error(exc))
-            continue
-        try:
-            points = _parse_points(nfc(entry.points), ind.points, locale)
-        except ValueError as exc:
+            judged = judge_entry(ind, entry, mine_all.indicator(code), existing.get(code), year, locale, max_comment_chars)
+        except EntryRefused as exc:
             errors.setdefault(ind.field_name, []).append(str(exc))
             continue
-        problem = check_appraised_points(ind, points, value, submission.campaign.year) if points is not None else None
-        if problem == "points_step":
-            errors.setdefault(ind.field_name, []).append(_("Điểm thẩm định phải theo bước %(step)s điểm.", step=f"{ind.points_step:g}".replace(".", ",")))
-            continue
-        if problem is None and points is not None and value is None and ind.bands and points not in band_levels(ind):
-            problem = "points_not_band"
-        if problem == "points_not_band" and value is None:
-            errors.setdefault(ind.field_name, []).append(_("Điểm thẩm định phải là một mức của thang điểm: %(levels)s.",
-                                                          levels="; ".join(vn_number(p) for p in band_levels(ind))))
-            continue
-        if problem == "points_not_band":
-            expected = appraised_points(ind, value, submission.campaign.year)
-            errors.setdefault(ind.field_name, []).append(
-                _("Với giá trị thẩm định này, theo thang điểm của chỉ tiêu, điểm phải là %(p)s.", p=f"{expected:g}".replace(".", ",")))
-            continue
-        met = {"met": True, "not_met": False}.get(entry.met)
-        comment = nfc(entry.comment) or ""
-        if len(comment) > max_comment_chars:
-            errors.setdefault(ind.field_name, []).append(
-                _("Nhận xét của chỉ tiêu %(code)s dài %(n)s ký tự, quá giới hạn %(limit)s ký tự nên chỉ tiêu này CHƯA được lưu.",
-                  code=code, n=format_decimal(len(comment)), limit=format_decimal(max_comment_chars)))
-            continue
+        value, met, points, comment = judged.value, judged.met, judged.points, judged.comment
         appraisal = existing.get(code)
         if appraisal is None:
-            if value is None and met is None and points is None and not comment:
+            if value is None and met is None and points is None and not comment and not judged.agreed:
                 continue
             appraisal = Appraisal(submission_id=submission.id, indicator_code=code)
             session.add(appraisal)
@@ -484,7 +567,7 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
         session.add(ScoreEvent(submission_id=submission.id, indicator_code=code, kind="appraised", met=effective_met,
                                points=points, actor_id=actor.id, reason=comment))
         record(session, actor, "score.appraise", submission, indicator=code, met=effective_met,
-               points=str(points) if points is not None else None)
+               points=str(points) if points is not None else None, **({"agreed": True} if judged.agreed else {}))
     for group_code in sign_groups:
         if allowed_groups is not None and group_code not in allowed_groups:
             continue
@@ -498,6 +581,44 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
     session.flush()
     refresh_scores(session, submission)
     return errors
+
+
+def preview_appraisal(session: Session, actor: User, submission_id: int, entries: dict[str, AppraisalInput]) -> tuple[SetResult, int]:
+    """The appraised result the review page would give if `entries` were saved now (nothing is written).
+
+    Entries that cannot be read (judge_entry refuses them) and indicators outside the actor's groups keep
+    their stored appraisal. Returns (result, number of indicators judged differently from the self-assessment).
+    Raises PermissionDenied / NotFound like the review page.
+    """
+    submission = _for_review(session, actor, submission_id)
+    cset = submission.campaign.criteria_version.criteria
+    year = submission.campaign.year
+    answers = answers_of(submission)
+    mine_all = score_set(cset, answers, year)
+    stored = _appraisals(session, submission)
+    overrides = overrides_of(submission, cset, stored)
+    allowed_groups = my_groups(session, actor, submission)
+    allowed = {i.code for g in cset.groups if allowed_groups is None or g.code in allowed_groups for i in g.indicators}
+    locale = ui_locale()
+    for code, entry in entries.items():
+        ind = cset.indicator(code)
+        if ind is None or code not in allowed:
+            continue
+        try:
+            judged = judge_entry(ind, entry, mine_all.indicator(code), stored.get(code), year, locale)
+        except EntryRefused:
+            continue
+        override = judged.override()
+        if override is None:
+            overrides.pop(code, None)
+        else:
+            overrides[code] = override
+    result = score_with_overrides(cset, answers, overrides, year)
+    def shape(r: Any) -> tuple:
+        return r.met, round(r.points, POINT_PLACES), r.not_applicable
+
+    differing = sum(1 for i in cset.indicators if shape(result.indicator(i.code)) != shape(mine_all.indicator(i.code)))
+    return result, differing
 
 
 def return_for_revision(session: Session, actor: User, submission_id: int, reasons: dict[str, str], deadline: dt.date | None,

@@ -8,15 +8,15 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import saves
-from app.campaigns.services import campaigns_for, known_set_codes
+from app.campaigns.services import campaigns_for, known_set_codes, set_choices
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.labels import choices as label_choices
 from app.numbers import num
 from app.params import int_list, parse_int, warn_ignored_filters
 from app.submissions import uploads
 from app.submissions.services import Upload, parse_version
-from app.units.models import UNIT_TYPES
-from app.web import commit_after, invalid_form, render_service_errors, send_attachment
+from app.web import commit_after, csrf_rerender, render_service_errors, send_attachment
 
 from . import services
 from .forms import ApproveForm, CampaignReopenForm, DecisionForm, QueueFilterForm, RejectForm, ReopenForm, ReturnForm, build_appraisal_form
@@ -35,8 +35,8 @@ def _version(form) -> int:
 def queue():
     form = QueueFilterForm(request.args)
     form.campaign_id.choices = [("", _("Tất cả"))] + [(c.id, c.name) for c in campaigns_for(db.session, current_user)]
-    form.set_code.choices = [("", _("Tất cả"))] + [(c, c) for c in known_set_codes(db.session)]
-    form.unit_type.choices = [("", _("Tất cả"))] + [(k, v) for k, v in UNIT_TYPES.items()]
+    form.set_code.choices = [("", _("Tất cả"))] + set_choices(db.session, known_set_codes(db.session))
+    form.unit_type.choices = [("", _("Tất cả"))] + label_choices("unit_type")
     form.status.choices = [("", _("Tất cả"))] + [(s, services.status_label(s)) for s in STATES if s != "draft"]
     warn_ignored_filters(form)
     flt = services.QueueFilter(campaign_id=form.campaign_id.data, set_code=form.set_code.data or "", unit_type=form.unit_type.data or "",
@@ -44,14 +44,29 @@ def queue():
     return render_template("review/queue.html", form=form, rows=services.queue(db.session, current_user, flt))
 
 
-def _page(ctx, form=None, errors=None, status=200, report=None):
+def _page(ctx, form=None, errors=None, status=200, report=None, decide_forms=None):
+    """The appraisal page; `decide_forms` may hold bound approve/reject/reopen forms (typed note or reason kept)."""
     form = form or build_appraisal_form(ctx.criteria)(formdata=None, data=_appraisal_data(ctx))
+    decide = {"approve_form": ApproveForm(formdata=None, version=ctx.submission.version),
+              "reject_form": RejectForm(formdata=None, version=ctx.submission.version), "reopen_form": ReopenForm(formdata=None)}
+    decide.update(decide_forms or {})
     return render_template(
         "review/submission.html", ctx=ctx, form=form, errors=errors or {}, report=report, return_form=_return_form(ctx),
-        approve_form=ApproveForm(formdata=None, version=ctx.submission.version),
-        reject_form=RejectForm(formdata=None, version=ctx.submission.version),
-        reopen_form=ReopenForm(formdata=None), status_label=services.status_label,
+        summary=summary(ctx.final_result), state_of=services.appraisal_state,
+        status_label=services.status_label, **decide,
     ), status
+
+
+def _decide_rerender(submission_id: int):
+    """The appraisal page after an approve / reject / reopen whose CSRF token was missing or stale (see
+    app.web.csrf_rerender): nothing done; the note or reason typed is kept in its form (with the version the page
+    was opened at, so a submission changed since then still conflicts)."""
+    ctx = services.review_context(db.session, current_user, submission_id)
+    forms = {"approve": ("approve_form", ApproveForm), "reject": ("reject_form", RejectForm), "reopen": ("reopen_form", ReopenForm)}
+    name, form_cls = forms[(request.endpoint or "").rsplit(".", 1)[-1]]
+    if name == "approve_form":  # "Duyệt" is confirmed on its own page: show that page again, the note kept
+        return _approve_confirm(submission_id, form=ApproveForm(), status=400)
+    return _page(ctx, decide_forms={name: form_cls()}, status=400)
 
 
 def _appraisal_data(ctx) -> dict:
@@ -64,7 +79,12 @@ def _appraisal_data(ctx) -> dict:
     locale = ui_locale()
     for ind in ctx.criteria.indicators:
         a = ctx.appraisals.get(ind.code)
+        state = services.appraisal_state(a, ctx.self_result.indicator(ind.code))
+        data[ind.field_name + "_agree"] = state
         if a is None:
+            continue
+        if state == "agree":  # an agreement repeats the self result: nothing of its own to show in the inputs
+            data[ind.field_name + "_comment"] = a.comment
             continue
         data[ind.field_name] = get_type(ind.type).to_raw(a.parsed, locale) if a.parsed is not None else ""
         data[ind.field_name + "_met"] = {True: "met", False: "not_met"}.get(a.met, "")
@@ -110,12 +130,8 @@ def submission(submission_id: int):
     form = build_appraisal_form(ctx.criteria)()
     if not form.validate_on_submit():  # the guard checked the token already; this is a second lock
         return _page(ctx, form, report=_nothing_saved(saves.csrf_headline("stale")), status=400)
-    entries = {
-        ind.code: services.AppraisalInput(value=request.form.get(ind.field_name), met=request.form.get(ind.field_name + "_met", ""),
-                                          points=request.form.get(ind.field_name + "_points", ""),
-                                          comment=request.form.get(ind.field_name + "_comment", ""))
-        for ind in ctx.criteria.indicators
-    }
+    action = request.form.get("action", "save")
+    entries = _entries(ctx, action)
     try:
         errors = services.save_appraisal(db.session, current_user, submission_id, entries, sign_groups=request.form.getlist("signoff"),
                                          expected_version=_version(form), max_comment_chars=current_app.config["MAX_EXPLANATION_CHARS"])
@@ -143,8 +159,68 @@ def submission(submission_id: int):
         if request.form.get("action") == "return":
             report.not_saved.append((_("Việc trả lại phiếu: chưa thực hiện vì còn ô có lỗi."), None))
         return _page(ctx, form, errors, status=422, report=report)
-    flash(_("Đã lưu kết quả thẩm định."), "success")
+    if action == "approve":
+        return redirect(url_for(".approve", submission_id=submission_id))
+    if action.startswith("agree_"):
+        flash(_("Đã ghi “Đồng ý với kết quả tự chấm” cho %(what)s.", what=_agree_scope_label(action)), "success")
+    else:
+        flash(_("Đã lưu kết quả thẩm định."), "success")
     return redirect(url_for(".submission", submission_id=submission_id))
+
+
+def _agree_scope(ctx, action: str) -> set[str]:
+    """Indicator codes an "Đồng ý cả nhóm" (agree_group:<code>) or "Đồng ý toàn bộ" (agree_all) button covers; empty otherwise."""
+    if action == "agree_all":
+        return {i.code for i in ctx.criteria.indicators}
+    if action.startswith("agree_group:"):
+        group = action.partition(":")[2]
+        return {i.code for g in ctx.criteria.groups if g.code == group for i in g.indicators}
+    return set()
+
+
+def _agree_scope_label(action: str) -> str:
+    group = action.partition(":")[2]
+    return _("nhóm %(g)s", g=group) if group else _("toàn bộ phiếu")
+
+
+def _entries(ctx, action: str) -> dict[str, services.AppraisalInput]:
+    """The posted appraisal of every indicator. `<field>_agree` is 'agree', 'disagree' or absent (None: a
+    page without the choice). An agree-all / agree-group button makes its indicators agreed and drops
+    the value, conclusion and points typed for them (the comment and return reason stay)."""
+    forced = _agree_scope(ctx, action)
+    entries = {}
+    for ind in ctx.criteria.indicators:
+        name = ind.field_name
+        agree = {"agree": True, "disagree": False}.get(request.form.get(name + "_agree", ""))
+        entry = services.AppraisalInput(value=request.form.get(name), met=request.form.get(name + "_met", ""),
+                                        points=request.form.get(name + "_points", ""), comment=request.form.get(name + "_comment", ""),
+                                        agree=agree)
+        if ind.code in forced and name + "_agree" in request.form:
+            entry = services.AppraisalInput(comment=entry.comment, agree=True)
+        entries[ind.code] = entry
+    return entries
+
+
+def summary(result, differing: int | None = None) -> dict:
+    """The sticky bar's running score: {"text": "Điểm thẩm định: 92/100 · Đạt", "passed": bool, "differing": n}."""
+    # points against the set's maximum; a weighted percentage is a score out of 100
+    figure = f"{num(result.earned_shown)}/{num(result.max_points)}" if result.method == "total_points" else f"{num(result.percent)}/100"
+    verdict = _("Đạt") if result.passed else _("Chưa đạt")
+    return {"text": _("Điểm thẩm định: %(figure)s · %(verdict)s", figure=figure, verdict=verdict), "passed": result.passed,
+            "differing": differing}
+
+
+@bp.route("/<int:submission_id>/preview", methods=["POST"])
+@login_required
+def preview(submission_id: int):
+    """JSON preview of the appraised score for the review page's sticky bar (writes nothing; the POST recomputes)."""
+    from flask_wtf import FlaskForm
+
+    if not FlaskForm().validate_on_submit():
+        return {"error": _("Phiên làm việc đã hết hạn; hãy tải lại trang.")}, 400
+    ctx = services.review_context(db.session, current_user, submission_id)
+    result, differing = services.preview_appraisal(db.session, current_user, submission_id, _entries(ctx, request.form.get("action", "")))
+    return summary(result, differing)
 
 
 def _decide(submission_id: int, form_cls, action):
@@ -161,10 +237,14 @@ def _decide(submission_id: int, form_cls, action):
     return redirect(url_for(".submission", submission_id=submission_id))
 
 
-@bp.route("/<int:submission_id>/approve", methods=["POST"])
+@bp.route("/<int:submission_id>/approve", methods=["GET", "POST"])
+@csrf_rerender(_decide_rerender)
 @login_required
 @commit_after
 def approve(submission_id: int):
+    if request.method == "GET":
+        return _approve_confirm(submission_id)
+
     def act(form):
         result = services.approve(db.session, current_user, submission_id, form.note.data or "", _version(form))
         flash(_("Đã duyệt với điểm thẩm định %(p)s%%.", p=num(result.percent)), "success")
@@ -172,7 +252,24 @@ def approve(submission_id: int):
     return _decide(submission_id, ApproveForm, act)
 
 
+def _approve_confirm(submission_id: int, form=None, status: int = 200):
+    """The confirmation step of "Duyệt": the appraised score, what differs from the self-assessment, a note.
+
+    `form` is a bound ApproveForm when the page comes back after a stale CSRF token (the note kept), with `status` 400.
+    """
+    services.check_reviewer(db.session, current_user, submission_id)
+    ctx = services.review_context(db.session, current_user, submission_id)
+    if "approve" not in ctx.actions or not ctx.can_edit:
+        flash(_("Phiếu đang ở trạng thái “%(s)s” nên không duyệt được.", s=services.status_label(ctx.submission.status)), "info")
+        return redirect(url_for(".submission", submission_id=submission_id))
+    differing = [(ctx.self_result.indicator(i.code), ctx.final_result.indicator(i.code)) for i in ctx.criteria.indicators
+                 if services.appraisal_state(ctx.appraisals.get(i.code), ctx.self_result.indicator(i.code)) == "disagree"]
+    return render_template("review/approve_confirm.html", ctx=ctx, differing=differing, summary=summary(ctx.final_result),
+                           approve_form=form or ApproveForm(formdata=None, version=ctx.submission.version)), status
+
+
 @bp.route("/<int:submission_id>/reject", methods=["POST"])
+@csrf_rerender(_decide_rerender)
 @login_required
 @commit_after
 def reject(submission_id: int):
@@ -184,6 +281,7 @@ def reject(submission_id: int):
 
 
 @bp.route("/<int:submission_id>/reopen", methods=["POST"])
+@csrf_rerender(_decide_rerender)
 @login_required
 @commit_after
 def reopen(submission_id: int):
@@ -195,6 +293,7 @@ def reopen(submission_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/reopen", methods=["GET", "POST"])
+@csrf_rerender()
 @login_required
 @commit_after
 def reopen_campaign(campaign_id: int):
@@ -222,14 +321,26 @@ def discrepancies(campaign_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/decisions/new", methods=["GET", "POST"])
+@csrf_rerender()
 @login_required
 @commit_after
 def decision_new(campaign_id: int):
+    """Record a recognition decision. "Chọn tất cả" / "Bỏ chọn" (select_all = all / none) re-show the form with every
+    approved unit (or none) ticked and the typed fields kept, saving nothing: the no-JS path of the select-all box.
+    A missing or stale CSRF token (reached through app.web.csrf_rerender) re-shows the form likewise, status 400."""
     campaign, approved = services.approved_in_campaign(db.session, current_user, campaign_id)
     form = DecisionForm()
     if request.method == "POST":
+        chosen = request.form.getlist("submission_ids")
+        sent_scan = [f.filename for f in request.files.getlist("scan") if f and f.filename]
         if not form.validate() and "csrf_token" in form.errors:
-            return invalid_form()
+            return render_template("review/decision_form.html", form=form, campaign=campaign, approved=approved, chosen=chosen,
+                                   errors={}, rechoose=sent_scan), 400
+        select = request.form.get("select_all")
+        if select in ("all", "none"):
+            chosen = [str(s.id) for s in approved] if select == "all" else []
+            return render_template("review/decision_form.html", form=form, campaign=campaign, approved=approved, chosen=chosen,
+                                   errors={}, rechoose=sent_scan)
         form.decided_on.errors = []  # a bad date arrives as None; the service explains it in Vietnamese
         scan = request.files.get("scan")
         try:

@@ -8,21 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.labels import UNIT_TYPE, label
 from app.models_base import now_utc
 
-#: Unit types and their Vietnamese labels. The first four come from the official register.
-UNIT_TYPES = {
-    "city": "Thành phố",
-    "xa": "Xã",
-    "phuong": "Phường",
-    "dac_khu": "Đặc khu",
-    "department": "Sở, ban, ngành",
-    "school": "Trường học",
-    "youth_branch": "Chi đoàn",
-    "health_facility": "Cơ sở y tế",
-    "association": "Tổ chức chính trị - xã hội, hội",
-    "enterprise": "Doanh nghiệp",
-}
+#: Unit types and their labels (lazy, in the UI language) — kept in app.labels. The first four come from the official register.
+UNIT_TYPES = UNIT_TYPE
 COMMUNE_TYPES = ("xa", "phuong", "dac_khu")
 
 
@@ -57,7 +47,8 @@ class Unit(db.Model):
 
     @property
     def type_label(self) -> str:
-        return UNIT_TYPES.get(self.unit_type, self.unit_type)
+        """The unit type in words, in the UI language (e.g. "Phường")."""
+        return label(self.unit_type, "unit_type")
 
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.name}>"

@@ -83,6 +83,7 @@ MATRIX = {
     # A reviewer of other sets asking for CQTT gets the page for their own sets only (the filter is dropped).
     ("reports.section", "GET"): ("/reports/plan?set_code=CQTT", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("reports.section_csv", "GET"): ("/reports/ranking.csv?set_code=CQTT", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
+    ("reports.section_xlsx", "GET"): ("/reports/ranking.xlsx?set_code=CQTT", expect(rev_in="ok", rev_out="ok", viewer="ok", admin="ok")),
     ("reports.export", "POST"): ("/reports/exports", expect(rev_in="any", viewer="any", admin="any")),
     ("reports.export_status", "GET"): ("/reports/exports/{job}", expect(viewer="ok", admin="ok", owner="deny")),
     ("reports.export_retry", "POST"): ("/reports/exports/{job}/retry", expect(viewer="any", admin="any", owner="deny")),
@@ -92,6 +93,8 @@ MATRIX = {
     ("review.submission", "GET"): ("/review/{submission_a}", READERS),
     ("review.submission", "POST"): ("/review/{submission_a}", REVIEWERS),
     ("review.approve", "POST"): ("/review/{submission_a}/approve", REVIEWERS),
+    ("review.approve", "GET"): ("/review/{submission_a}/approve", expect(rev_in="ok", admin="ok")),  # the confirmation step
+    ("review.preview", "POST"): ("/review/{submission_a}/preview", REVIEWERS),
     ("review.reject", "POST"): ("/review/{submission_a}/reject", REVIEWERS),
     ("review.reopen", "POST"): ("/review/{submission_a}/reopen", expect(admin="any")),
     ("review.reopen_campaign", "GET"): ("/review/campaigns/{campaign}/reopen", ADMIN_ONLY),
@@ -115,6 +118,7 @@ MATRIX = {
     ("submissions.submit", "POST"): ("/assessments/{campaign}/{unit_b}/submit", expect(off_b="any")),
     ("submissions.evidence", "GET"): ("/assessments/evidence/{evidence_a}", UNIT_A),
     ("verify.verify", "GET"): ("/verify/{verify_code}", ALL_OK),
+    ("verify.verify_form", "GET"): ("/verify", ALL_OK),
     # The public citizen survey: no login; a POST without a valid form is refused with the form again.
     ("survey_public.respond", "GET"): ("/khao-sat/{survey_code}", ALL_OK),
     ("survey_public.respond", "POST"): ("/khao-sat/{survey_code}", expect("any", "any", "any", "any", "any", "any", "any")),

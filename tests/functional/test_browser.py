@@ -116,6 +116,7 @@ def test_reviewer_returns_then_approves(server, browser, world, app):
     login(page, server, "thamdinh.cqtt")
     page.goto(f"{server}/review/{sub.id}")
     first = campaign.criteria_version.criteria.indicators[0]
+    page.click(f"#{first.field_name}-box details.rv-more summary")  # the return reason sits with the indicator's other inputs
     page.fill(f"#{first.field_name}_return", "Bổ sung ảnh bảng công khai")
     page.fill("#deadline", (dt.date.today() + dt.timedelta(days=7)).strftime("%d/%m/%Y"))
     page.click("button[value=return]")
@@ -129,7 +130,9 @@ def test_reviewer_returns_then_approves(server, browser, world, app):
     db.session.commit()
     page.goto(f"{server}/review/{sub.id}")
     assert "Thay đổi so với lần gửi trước" in page.content() or "Đã gửi lại" in page.content()
-    page.click("text=Duyệt với điểm thẩm định")
+    page.click("#rv-bar button[value=approve]")
+    page.wait_for_load_state("networkidle")
+    page.click("#confirm-approve")
     page.wait_for_load_state("networkidle")
     assert "Đã duyệt với điểm thẩm định" in page.content()
     db.session.expire_all()

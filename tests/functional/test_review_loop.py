@@ -58,7 +58,7 @@ def test_full_review_loop(client, world, submitted):
     client.login("thamdinh.cqtt")
     assert "Phường Hồng Bàng" in client.get("/review/").get_data(as_text=True)
     page = client.get(f"/review/{sid}").get_data(as_text=True)
-    assert "Đơn vị tự đánh giá" in page and "bien-ban.pdf" in page
+    assert "Tự chấm" in page and "bien-ban.pdf" in page and "Đồng ý toàn bộ" in page
     # Appraise one indicator as not met with a comment and return two indicators with reasons.
     deadline = (dt.date.today() + dt.timedelta(days=10)).strftime("%d/%m/%Y")
     response = client.post_form(f"/review/{sid}", {
@@ -141,7 +141,8 @@ def test_full_review_loop(client, world, submitted):
     kinds = set(db.session.scalars(sa.select(ScoreEvent.kind).where(ScoreEvent.submission_id == sid)))
     assert kinds == {"self", "appraised", "final"}
     audit_page = client.get("/admin/audit/?action=submission.").get_data(as_text=True)
-    assert "submission.recognise" in audit_page and "submission.return" in audit_page
+    assert "Công nhận đạt chuẩn" in audit_page and "Trả lại phiếu để bổ sung" in audit_page  # labels, not codes
+    assert "title=\"submission.recognise\"" in audit_page  # the code stays for auditors
 
 
 def test_other_units_and_reviewers_out_of_scope_see_nothing(client, world, submitted):
@@ -158,7 +159,8 @@ def test_other_units_and_reviewers_out_of_scope_see_nothing(client, world, submi
     client.logout()
     client.login("xem")
     page = client.get(f"/review/{sid}")
-    assert page.status_code == 200 and "Lưu thẩm định" not in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'value="save"' not in html and "Đồng ý toàn bộ" not in html
 
 
 def test_illegal_transitions_are_refused_clearly(client, world, submitted, app):

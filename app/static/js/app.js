@@ -14,3 +14,21 @@
     if (dirty) { event.preventDefault(); event.returnValue = ""; }
   });
 })();
+/* File pickers: the real <input type=file> sits hidden under its label, which is drawn as a button (app.css §5).
+   Without JavaScript the picker still works; with it, the chosen file names are shown under the button. */
+(function () {
+  "use strict";
+  var inputs = document.querySelectorAll("input[type=file]");
+  Array.prototype.forEach.call(inputs, function (input) {
+    var names = document.createElement("span");
+    names.className = "file-names";
+    names.id = (input.id || input.name) + "-chosen";
+    names.setAttribute("aria-live", "polite");
+    input.insertAdjacentElement("afterend", names);
+    input.addEventListener("change", function () {
+      var list = [];
+      for (var i = 0; i < (input.files || []).length; i++) { list.push(input.files[i].name); }
+      names.textContent = list.length ? "✓ " + list.join(", ") : "";
+    });
+  });
+})();
