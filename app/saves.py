@@ -13,6 +13,10 @@
 3. shows a logged-out user a page with the typed values and a "save again" button instead of
    redirecting them to the login page with their input gone.
 
+A request that asks for JSON (`wants_json()`: the autosave script sends `Accept: application/json`)
+gets every one of these answers as `json_problem(...)` instead of a page: the script keeps the typed
+values on the page (and in the browser) itself.
+
 The state of the request is kept in `g.save_state` (a SaveState); the database-down error page
 (app.web) uses it to show a form with the typed values that posts them again. `SaveReport` is what
 the page says after any failure: what happened, what was saved, what was not, which files must be
@@ -27,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, g, render_template, request, session
+from flask import current_app, g, jsonify, render_template, request, session
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -214,6 +218,10 @@ def save_guard(rerender: Callable[..., Any]) -> Callable[[Callable[..., Any]], C
             if not state.body_refused:
                 _check_csrf(state)
             if not current_user.is_authenticated:
+                if wants_json():
+                    return json_problem("logged_out", _("Bạn đã đăng xuất (hoặc phiên đăng nhập đã hết hạn) nên nội dung vừa nhập "
+                                                        "CHƯA được lưu. Hãy đăng nhập lại ở một thẻ khác, rồi quay lại đây bấm "
+                                                        "“Lưu nháp”."), 401)
                 if state.body_refused:
                     return current_app.login_manager.unauthorized()
                 return keep_typed_page(_("Bạn đã đăng xuất (hoặc phiên đăng nhập đã hết hạn) nên nội dung vừa nhập CHƯA được lưu. "
@@ -327,7 +335,29 @@ def typed_fields() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
 
 def keep_typed_page(message: str, status: int):
     """A page that needs no database: the message, every typed value in an editable form that posts
-    them again to the same address (with a fresh CSRF token), and the files to choose again."""
+    them again to the same address (with a fresh CSRF token), and the files to choose again.
+
+    A request that wants JSON gets `json_problem("logged_out" for 401 else "unavailable", message, status)`."""
+    if wants_json():
+        return json_problem("logged_out" if status == 401 else "unavailable", message, status)
     shown, hidden = typed_fields()
     return render_template("errors/keep_typed.html", message=message, code=status, shown=shown, hidden=hidden,
                            files=sent_file_names(), action=request.path), status
+
+
+def wants_json() -> bool:
+    """True when this request prefers JSON to HTML (the autosave script sends `Accept: application/json`).
+
+    A browser loading or posting a page sends `text/html` first, so the no-JavaScript path never gets JSON.
+    """
+    try:
+        return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    except RuntimeError:  # outside a request
+        return False
+
+
+def json_problem(status: str, message: str, code: int, **extra: Any):
+    """A JSON answer to a save that did not (fully) happen: `{"status": status, "saved": False, "message": message, **extra}`
+    with HTTP status `code`. `status` names the case for the script ("csrf", "conflict", "logged_out", "too_large",
+    "unavailable", "error"); `message` is translated for the user."""
+    return jsonify({"status": status, "saved": False, "message": message, **extra}), code

@@ -220,6 +220,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
+        from app.saves import json_problem, wants_json
+
+        if wants_json():  # the autosave script: it keeps the typed values and shows the message
+            return json_problem("error", exc.message, exc.status_code)
         return render_template("errors/error.html", message=exc.message, code=exc.status_code), exc.status_code
 
     @app.errorhandler(StaleDataError)

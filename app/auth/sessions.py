@@ -71,6 +71,10 @@ def check_idle():
     if request.method in ("GET", "HEAD"):
         flash(message, "info")
         return redirect(url_for("auth.login", next=_here()))
+    from app.saves import json_problem, wants_json
+
+    if wants_json():  # the autosave script keeps the typed values itself
+        return json_problem("logged_out", message + " " + _("Nội dung bạn vừa nhập CHƯA được lưu nhưng vẫn còn trên trang."), 401)
     text = message + " " + _("Nội dung bạn vừa gửi CHƯA được lưu; nó ở bên dưới để bạn sao chép lại sau khi đăng nhập.")
     return render_template("errors/error.html", message=text, code=401, typed=typed_values(),
                            login_url=url_for("auth.login", next=_here())), 401

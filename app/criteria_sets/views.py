@@ -87,14 +87,15 @@ def preview(version_id: int):
         status = 422 if outcome.errors else 200
     result = outcome.result if outcome else score_set(cset, {}, form.year.data)
     return render_template("criteria_sets/preview.html", version=version, cset=cset, form=form, outcome=outcome, result=result,
-                           errors=outcome.errors if outcome else {}, ctx=services_ctx(cset)), status
+                           errors=outcome.errors if outcome else {}, ctx=services_ctx(cset, outcome.answers if outcome else {})), status
 
 
-def services_ctx(cset):
-    """A stand-in for the questionnaire context: every indicator editable, no campaign, unit or submission."""
+def services_ctx(cset, answers=None):
+    """A stand-in for the questionnaire context: every indicator editable, no campaign, unit or submission;
+    `answers` (indicator code → AnswerInput, the typed trial answers) explain the verdicts shown."""
     from app.submissions.services import Context
 
-    return Context(campaign=None, unit=None, submission=None, criteria=cset, can_edit=True)
+    return Context(campaign=None, unit=None, submission=None, criteria=cset, can_edit=True, answer_inputs=dict(answers or {}))
 
 
 @bp.route("/versions/<int:version_id>/compare")

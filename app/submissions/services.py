@@ -32,7 +32,7 @@ from app.text import clean_filename, nfc
 from app.units.models import Unit
 
 from . import uploads
-from .messages import answer_error, reason_text, upload_error
+from .messages import answer_error, reason_text, upload_error, value_against_rule
 from .models import NOT_APPLICABLE, Answer, Evidence, Submission
 
 
@@ -61,6 +61,15 @@ class Context:
     returns: list = field(default_factory=list)
     #: The city's appraisals (comments are shown to the unit's own official).
     appraisals: dict = field(default_factory=dict)
+    #: The scorer's view of the answers (indicator code → AnswerInput); None: read from `submission` when first asked.
+    answer_inputs: dict | None = None
+
+    @property
+    def answers(self) -> dict[str, AnswerInput]:
+        """Indicator code → AnswerInput (value, evidence count, explanation) of the submission, read once per context."""
+        if self.answer_inputs is None:
+            self.answer_inputs = answers_of(self.submission)
+        return self.answer_inputs
 
     def editable(self, code: str) -> bool:
         return self.can_edit and (self.editable_codes is None or code in self.editable_codes)
@@ -357,9 +366,12 @@ def submission_problems(ctx: Context) -> list[Problem]:
                 problems.append(Problem(group, indicator.code, indicator.field_name,
                                         _("Thiếu minh chứng bắt buộc: hãy tải tệp lên hoặc ghi giải trình.")))
             elif needs_explanation(indicator, ind_result) and not answer.explanation.strip():
+                value_failed = {"below_threshold", "partial_points"} & set(ind_result.reasons)
+                why = (value_against_rule(indicator, answer.value, False, ind_result.points, ind_result.max_points, ctx.campaign.year,
+                                          ui_locale()) if value_failed and answer.value is not None
+                       else ", ".join(reason_text(r) for r in ind_result.reasons))
                 problems.append(Problem(group, indicator.code, indicator.field_name,
-                                        _("Chỉ tiêu chưa đạt (%(why)s): cần ghi giải trình.",
-                                          why=", ".join(reason_text(r) for r in ind_result.reasons))))
+                                        _("Chỉ tiêu chưa đạt (%(why)s): cần ghi giải trình.", why=why)))
     return problems
 
 
@@ -409,14 +421,123 @@ def get_evidence(session: Session, actor: User, evidence_id: int) -> Evidence:
     return item
 
 
+def answered_count(criteria: CriteriaSet, submission: Submission | None) -> int:
+    """How many of the set's indicators have an answer (a value or "Không áp dụng"); answers to codes
+    the set no longer has do not count."""
+    if submission is None:
+        return 0
+    codes = {i.code for i in criteria.indicators}
+    return sum(1 for a in submission.answers if a.indicator_code in codes and (a.not_applicable or a.parsed is not None))
+
+
+def first_unanswered_group(criteria: CriteriaSet, submission: Submission | None) -> str | None:
+    """The code of the first group with an unanswered indicator, or None when every indicator has an answer."""
+    done = set() if submission is None else {a.indicator_code for a in submission.answers if a.not_applicable or a.parsed is not None}
+    return next((g.code for g in criteria.groups if any(i.code not in done for i in g.indicators)), None)
+
+
+@dataclass
+class NextAction:
+    """What the official should do next on one questionnaire, for cards and the result page.
+
+    `kind`: not_open, start, continue, submit, closed, wait, in_review, fix, approved, rejected, recognised.
+    `group`: the group to continue with (continue); `deadline`: the date that matters (returns' deadline,
+    else the campaign's effective close); `returns`: ReturnItems to fix (fix); `certificate`: the valid
+    Certificate (recognised) or None; `days_left`: whole days from today (Asia/Ho_Chi_Minh) to `deadline`,
+    negative when overdue, None when no deadline applies (the questionnaire is no longer the unit's to edit).
+    """
+
+    kind: str
+    deadline: dt.date | None = None
+    days_left: int | None = None
+    group: str | None = None
+    returns: list = field(default_factory=list)
+    certificate: Any = None
+    reason: str = ""
+
+
+def next_action(campaign: Campaign, criteria: CriteriaSet, submission: Submission | None, today: dt.date,
+                returns: list | None = None, certificate: Any = None) -> NextAction:
+    """The next step for the unit's official (see NextAction); `today` is the local date."""
+    status = submission.status if submission is not None else "draft"
+    close = campaign.effective_close
+    if status == "returned":
+        deadline = min((r.deadline for r in returns or []), default=close)
+        return NextAction("fix", deadline, (deadline - today).days, returns=list(returns or []))
+    if status in ("submitted", "resubmitted"):
+        return NextAction("wait")
+    if status == "in_review":
+        return NextAction("in_review")
+    if status == "approved":
+        return NextAction("approved")
+    if status == "rejected":
+        return NextAction("rejected", reason=submission.decision_reason or "")
+    if status == "recognised":
+        return NextAction("recognised", certificate=certificate)
+    if today < campaign.opens_on:
+        return NextAction("not_open", campaign.opens_on, (campaign.opens_on - today).days)
+    if today > close:
+        return NextAction("closed", close, (close - today).days)
+    days = (close - today).days
+    if submission is None:
+        return NextAction("start", close, days, group=criteria.groups[0].code if criteria.groups else None)
+    group = first_unanswered_group(criteria, submission)
+    return NextAction("continue" if group else "submit", close, days, group=group)
+
+
+def valid_certificates(session: Session, submission_ids: Iterable[int]) -> dict[int, Any]:
+    """Submission id → its valid (not revoked, not superseded) Certificate, in one query."""
+    from app.certificates.models import Certificate
+
+    ids = list(submission_ids)
+    if not ids:
+        return {}
+    rows = session.scalars(sa.select(Certificate).where(Certificate.submission_id.in_(ids), Certificate.revoked_at.is_(None),
+                                                        Certificate.superseded_by_id.is_(None)))
+    return {c.submission_id: c for c in rows}
+
+
+def next_action_of(session: Session, ctx: Context, today: dt.date | None = None) -> NextAction:
+    """NextAction of a questionnaire context (its returns and certificate looked up)."""
+    sub = ctx.submission
+    cert = valid_certificates(session, [sub.id]).get(sub.id) if sub is not None and sub.status == "recognised" else None
+    return next_action(ctx.campaign, ctx.criteria, sub, today or today_local(), ctx.returns, cert)
+
+
 def unit_dashboard(session: Session, actor: User) -> list[dict[str, Any]]:
-    """For an official: each campaign covering their unit, with its submission status."""
-    from app.campaigns.services import campaigns_for
+    """For an official: each campaign covering their unit, newest first, as dicts with `campaign`, `submission`
+    (or None), `open` (bool), `answered` and `total` (indicators), `next` (NextAction).
+
+    A fixed number of queries whatever the number of campaigns: campaigns with their unit lists and criteria
+    versions, the unit's submissions with their answers, the current round's returns and valid certificates.
+    """
+    from app.review.models import ReturnItem
 
     if actor.unit is None:
         return []
+    campaigns = [c for c in session.scalars(
+        sa.select(Campaign).options(selectinload(Campaign.units), selectinload(Campaign.criteria_version))
+        .order_by(Campaign.year.desc(), Campaign.opens_on.desc(), Campaign.id.desc())) if can_see_campaign(actor, c)]
+    ids = [c.id for c in campaigns]
+    submissions = {s.campaign_id: s for s in session.scalars(
+        sa.select(Submission).where(Submission.unit_id == actor.unit_id, Submission.campaign_id.in_(ids or [-1]))
+        .options(selectinload(Submission.answers)))}
+    returned = [s for s in submissions.values() if s.status == "returned" and s.round]
+    returns: dict[int, list] = {}
+    if returned:
+        for item in session.scalars(sa.select(ReturnItem).where(ReturnItem.submission_id.in_([s.id for s in returned]))
+                                    .order_by(ReturnItem.indicator_code)):
+            sub = next(s for s in returned if s.id == item.submission_id)
+            if item.round == sub.round:
+                returns.setdefault(sub.id, []).append(item)
+    certs = valid_certificates(session, [s.id for s in submissions.values() if s.status == "recognised"])
+    today = today_local()
     rows = []
-    for campaign in campaigns_for(session, actor):
-        submission = session.scalar(sa.select(Submission).where(Submission.campaign_id == campaign.id, Submission.unit_id == actor.unit_id))
-        rows.append({"campaign": campaign, "submission": submission, "open": campaign.is_open(today_local())})
+    for campaign in campaigns:
+        submission = submissions.get(campaign.id)
+        criteria = campaign.criteria_version.criteria
+        sid = submission.id if submission is not None else None
+        rows.append({"campaign": campaign, "submission": submission, "open": campaign.is_open(today),
+                     "answered": answered_count(criteria, submission), "total": len(criteria.indicators),
+                     "next": next_action(campaign, criteria, submission, today, returns.get(sid, []), certs.get(sid))})
     return rows

@@ -33,6 +33,33 @@ ALLOWED = {
     "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
+#: Detected extension → the name people know the format by (shown in help texts and messages).
+FORMAT_LABELS = {"pdf": "PDF", "png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WEBP", "docx": "DOCX", "xlsx": "XLSX"}
+#: Other file-name suffixes of a detected extension (a JPEG is often named .jpeg).
+EXTRA_SUFFIXES = {"jpg": ("jpeg",)}
+
+
+def accepted_extensions(kinds: tuple[str, ...] | list[str]) -> list[str]:
+    """The detected extensions `check_upload` accepts for evidence `kinds` (e.g. ('pdf', 'image') →
+    ['pdf', 'png', 'jpg', 'gif', 'webp']), in ALLOWED's order. The single source of the help text,
+    the input's `accept` attribute and the validation."""
+    return [ext for ext, (kind, _type) in ALLOWED.items() if kind in kinds]
+
+
+def accepted_labels(kinds: tuple[str, ...] | list[str]) -> list[str]:
+    """The format names accepted for `kinds`, e.g. ['PDF', 'PNG', 'JPEG', 'GIF', 'WEBP']."""
+    return [FORMAT_LABELS[ext] for ext in accepted_extensions(kinds)]
+
+
+def accept_attribute(kinds: tuple[str, ...] | list[str]) -> str:
+    """The value of `<input type=file accept=…>` for `kinds`: file suffixes and content types,
+    e.g. '.pdf,application/pdf,.png,image/png,…' (a browser hint only; `check_upload` decides)."""
+    parts: list[str] = []
+    for ext in accepted_extensions(kinds):
+        parts += [f".{ext}", *(f".{s}" for s in EXTRA_SUFFIXES.get(ext, ())), ALLOWED[ext][1]]
+    return ",".join(parts)
+
+
 #: Office files are zip archives; refuse ones that expand beyond this (zip bombs).
 MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_ENTRIES = 5000
@@ -88,7 +115,12 @@ def _check_zip(data: bytes) -> None:
 
 
 def check_upload(data: bytes, allowed_kinds: tuple[str, ...], max_bytes: int) -> CheckedFile:
-    """Validate one uploaded file by its content, not its name or the browser's content type."""
+    """Validate one uploaded file by its content, not its name or the browser's content type.
+
+    `allowed_kinds` are evidence kinds ('pdf', 'image', 'docx', 'xlsx'); the formats each covers are
+    ALLOWED's (see `accepted_labels`). Raises UploadError: empty, too_large, bad_type and
+    kind_not_allowed (both with `kinds`; kind_not_allowed also with `found`, the format detected), bad_archive.
+    """
     if not data:
         raise UploadError("empty")
     if len(data) > max_bytes:
@@ -96,10 +128,10 @@ def check_upload(data: bytes, allowed_kinds: tuple[str, ...], max_bytes: int) ->
     guess = filetype.guess(data)
     extension = guess.extension if guess else None
     if extension not in ALLOWED:
-        raise UploadError("bad_type")
+        raise UploadError("bad_type", kinds=tuple(allowed_kinds))
     kind, content_type = ALLOWED[extension]
     if kind not in allowed_kinds:
-        raise UploadError("kind_not_allowed", kinds=", ".join(allowed_kinds))
+        raise UploadError("kind_not_allowed", kinds=tuple(allowed_kinds), found=FORMAT_LABELS[extension])
     if kind in ("docx", "xlsx"):
         _check_zip(data)
     return CheckedFile(data, kind, content_type, extension, hashlib.sha256(data).hexdigest())

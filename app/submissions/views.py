@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import datetime as dt
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import saves
+from app.clock import to_local, today_local
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.params import int_list
@@ -16,8 +19,13 @@ from app.web import commit_after, send_attachment
 
 from . import services, uploads
 from .forms import SubmitForm, build_group_form
+from .messages import answer_shown, why_not_met
 
 bp = Blueprint("submissions", __name__, url_prefix="/assessments")
+bp.add_app_template_global(why_not_met, "why_not_met")
+bp.add_app_template_global(answer_shown, "answer_shown")
+bp.add_app_template_global(uploads.accept_attribute, "upload_accept")
+bp.add_app_template_global(uploads.accepted_labels, "upload_formats")
 
 
 @bp.route("/")
@@ -41,7 +49,34 @@ def _group_page(ctx, group, form, errors=None, status=200, report=None):
     return render_template(
         "submissions/group.html", ctx=ctx, group=group, form=form, errors=errors or {},
         result=services.current_result(ctx), report=report, limits=saves.size_limits(),
+        autosave=_autosave_settings(ctx, group, status, report, errors),
     ), status
+
+
+def _saved_at_text(when: dt.datetime) -> str:
+    """ "Đã lưu lúc 10:42" for a save today (Asia/Ho_Chi_Minh), "Đã lưu lúc 10:42 ngày 03/05/2026" for an older one."""
+    local = to_local(when)
+    if local.date() == today_local():
+        return _("Đã lưu lúc %(time)s", time=local.strftime("%H:%M"))
+    return _("Đã lưu lúc %(time)s ngày %(date)s", time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y"))
+
+
+def _autosave_settings(ctx, group, status: int, report, errors) -> dict | None:
+    """What the group page tells static/js/autosave.js, or None to leave autosave off.
+
+    Off where only an explicit save makes sense: a read-only page, and a page re-shown after a failed or
+    partial save (conflict, stale token, errors), where the user must look before saving again.
+    Returns {"key": localStorage key (user, campaign, unit, group), "saved_text": "Đã lưu lúc …" or "",
+    "saved_ms": the draft's last save in ms since the epoch (0: none)}.
+    """
+    if not ctx.can_edit or status != 200 or report is not None or errors:
+        return None
+    saved = ctx.submission.updated_at if ctx.submission is not None else None
+    return {
+        "key": f"datchuan.autosave.v1:{current_user.id}:{ctx.campaign.id}:{ctx.unit.id}:{group.code}",
+        "saved_text": _saved_at_text(saved) if saved is not None else "",
+        "saved_ms": int(to_local(saved).timestamp() * 1000) if saved is not None else 0,
+    }
 
 
 def _nothing_saved(headline: str) -> saves.SaveReport:
@@ -56,6 +91,10 @@ def _group_rerender(state: saves.SaveState, campaign_id: int, unit_id: int, grou
     grp = ctx.criteria.group(group_code)
     if grp is None:
         return render_template("errors/error.html", message=_("Không tìm thấy nhóm tiêu chí."), code=404), 404
+    if saves.wants_json():
+        if state.body_refused:
+            return saves.json_problem("too_large", saves.body_headline(state), 413)
+        return saves.json_problem("csrf", _csrf_json_message(), 400)
     form_cls = build_group_form(grp)
     if state.body_refused:
         form = form_cls(formdata=None, data=_saved_data(ctx, grp))
@@ -63,6 +102,12 @@ def _group_rerender(state: saves.SaveState, campaign_id: int, unit_id: int, grou
     form = form_cls()
     form.version.data = request.form.get("version", "")  # still the page's version: the conflict check stays meaningful
     return _group_page(ctx, grp, form, report=_nothing_saved(saves.csrf_headline(state.csrf_problem)), status=400)
+
+
+def _csrf_json_message() -> str:
+    """What autosave says when the page's CSRF token no longer fits the session (nothing saved, autosave stops)."""
+    return _("Phiên làm việc đã thay đổi sau khi bạn mở trang này (ví dụ bạn đã đăng xuất rồi đăng nhập lại ở thẻ khác), "
+             "nên KHÔNG có gì được lưu. Nội dung bạn vừa nhập vẫn còn trên trang: bấm “Lưu nháp” để lưu.")
 
 
 def _field_anchor(name: str) -> str:
@@ -77,13 +122,18 @@ def group(campaign_id: int, unit_id: int, group_code: str):
     ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
     grp = ctx.criteria.group(group_code)
     if grp is None:
+        if saves.wants_json():
+            return saves.json_problem("error", _("Không tìm thấy nhóm tiêu chí."), 404)
         return render_template("errors/error.html", message=_("Không tìm thấy nhóm tiêu chí."), code=404), 404
     form_cls = build_group_form(grp)
     if request.method == "GET":
         form = form_cls(formdata=None, data=_saved_data(ctx, grp))
         return _group_page(ctx, grp, form)
     form = form_cls()
+    as_json = saves.wants_json()
     if not form.validate_on_submit():  # the guard checked the token already; this is a second lock
+        if as_json:
+            return saves.json_problem("csrf", _csrf_json_message(), 400)
         return _group_page(ctx, grp, form, report=_nothing_saved(saves.csrf_headline("stale")), status=400)
     files: dict[str, list[services.Upload]] = {}
     refused: dict[str, list[str]] = {}
@@ -115,11 +165,15 @@ def group(campaign_id: int, unit_id: int, group_code: str):
         message = exc.message if isinstance(exc, Conflict) else _(
             "Phiếu vừa được người khác lưu cùng lúc với bạn. Dữ liệu bạn vừa nhập vẫn còn bên dưới nhưng CHƯA được lưu: "
             "hãy kiểm tra lại với bản mới nhất rồi bấm Lưu nháp lần nữa.")
+        if as_json:
+            return saves.json_problem("conflict", message, 409)
         return _group_page(ctx, grp, form, report=_nothing_saved(message), status=409)
     form.version.data = outcome.submission.version
     errors = {**outcome.errors}
     for key, messages in refused.items():
         errors.setdefault(key, []).extend(messages)
+    if as_json:
+        return _json_saved(outcome, errors, grp.code)
     if errors:
         ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
         saved = [_("Các câu trả lời và giải trình hợp lệ của nhóm %(code)s.", code=grp.code)]
@@ -140,6 +194,26 @@ def group(campaign_id: int, unit_id: int, group_code: str):
     if target == "overview":
         return redirect(url_for(".overview", campaign_id=campaign_id, unit_id=unit_id))
     return redirect(url_for(".group", campaign_id=campaign_id, unit_id=unit_id, group_code=grp.code))
+
+
+def _json_saved(outcome: services.SaveOutcome, errors: dict[str, list[str]], group_code: str):
+    """The JSON answer to a save that ran (the autosave script's `Accept: application/json`).
+
+    200 when everything was stored, 422 when some inputs were not (the valid ones were: the version moved on).
+    Body: {"status": "saved"|"invalid", "saved": true, "version": the submission's new version (the page's next
+    token), "saved_at": ISO 8601 UTC, "saved_text": "Đã lưu lúc 10:42" (Asia/Ho_Chi_Minh), "message": what to
+    show, "errors": {field name: [messages]}, "anchors": {field name: id of the element to point at}}.
+    """
+    sub = outcome.submission
+    saved_at = sub.updated_at if sub.updated_at.tzinfo else sub.updated_at.replace(tzinfo=dt.UTC)
+    body = {"status": "invalid" if errors else "saved", "saved": True, "version": sub.version,
+            "saved_at": saved_at.astimezone(dt.UTC).isoformat(), "saved_text": _saved_at_text(saved_at),
+            "errors": errors, "anchors": {name: _field_anchor(name) for name in errors}}
+    if errors:
+        body["message"] = _("Đã lưu các ô hợp lệ. %(n)d ô có lỗi CHƯA được lưu — xem thông báo màu đỏ, sửa rồi lưu lại.", n=len(errors))
+        return jsonify(body), 422
+    body["message"] = body["saved_text"]
+    return jsonify(body), 200
 
 
 def _saved_data(ctx, grp) -> dict:
@@ -179,11 +253,29 @@ def submit(campaign_id: int, unit_id: int):
     return redirect(url_for(".result", campaign_id=campaign_id, unit_id=unit_id))
 
 
+@bp.route("/<int:campaign_id>/<int:unit_id>/submit/confirm")
+@login_required
+def confirm(campaign_id: int, unit_id: int):
+    """The last page before submitting: score, verdict, what is not met and why, what still blocks; the final
+    POST goes to `submit` with the version this page shows (a change made since then is a conflict)."""
+    ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
+    result = services.current_result(ctx)
+    seen = request.args.get("version")
+    changed = seen is not None and services.parse_version(seen) != ctx.version
+    return render_template(
+        "submissions/confirm.html", ctx=ctx, result=result, changed=changed,
+        problems=services.submission_problems(ctx) if ctx.submission else [], form=SubmitForm(version=ctx.version),
+    )
+
+
 @bp.route("/<int:campaign_id>/<int:unit_id>/result")
 @login_required
 def result(campaign_id: int, unit_id: int):
+    import datetime as dt
+
     ctx = services.open_context(db.session, current_user, campaign_id, unit_id)
-    return render_template("submissions/result.html", ctx=ctx, result=services.current_result(ctx))
+    return render_template("submissions/result.html", ctx=ctx, result=services.current_result(ctx),
+                           na=services.next_action_of(db.session, ctx), now=dt.datetime.now(dt.UTC))
 
 
 @bp.route("/evidence/<int:evidence_id>")

@@ -111,6 +111,7 @@ MATRIX = {
     ("submissions.dashboard", "GET"): ("/assessments/", LOGGED_OK),
     ("submissions.overview", "GET"): ("/assessments/{campaign}/{unit_a}/", UNIT_A),
     ("submissions.result", "GET"): ("/assessments/{campaign}/{unit_a}/result", UNIT_A),
+    ("submissions.confirm", "GET"): ("/assessments/{campaign}/{unit_a}/submit/confirm", UNIT_A),
     ("submissions.group", "GET"): ("/assessments/{campaign}/{unit_a}/groups/G1", UNIT_A),
     # The export job belongs to the viewer "xem": another viewer (the owner) may not read it.
     # Unit B's submission is returned for revision: only B's official may edit it.

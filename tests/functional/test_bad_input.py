@@ -77,7 +77,10 @@ def test_oversize_and_wrong_type_files(g1_page, app):
     fake = b"MZ\x90\x00 this is an executable pretending to be a pdf"
     response = _post(client, url, {ind.field_name + "_files": [(io.BytesIO(fake), "bien-ban.pdf")]})
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "không phải PDF, ảnh (PNG, JPEG), DOCX hoặc XLSX" in html
+    from app.submissions.uploads import accepted_labels
+
+    accepted = ", ".join(accepted_labels(ind.evidence.kinds))  # the same list the field advertises
+    assert response.status_code == 422 and f"không phải loại tệp được nhận (kiểm tra theo nội dung tệp). Chỉ tiêu này nhận: {accepted}." in html
     assert db.session.query(Submission).one().evidence == []
 
 

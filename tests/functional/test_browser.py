@@ -100,6 +100,9 @@ def test_official_journey_in_the_browser(server, browser, world, tmp_path):
     page.goto(f"{server}/assessments/{campaign.id}/{unit.id}/")
     page.click("text=Gửi phiếu tự đánh giá")
     page.wait_for_load_state("networkidle")
+    assert "Sau khi gửi sẽ không sửa được" in page.content()  # the confirmation page
+    page.click("#confirm-submit")
+    page.wait_for_load_state("networkidle")
     assert "Kết quả tự chấm" in page.content() and "100%" in page.content()
     page.screenshot(path=str(tmp_path / "result.png"))
 

@@ -86,6 +86,9 @@ def test_workbook_to_campaign_to_result(server, browser, world, tmp_path):  # no
     page.goto(f"{server}/assessments/{campaign.id}/{unit.id}/")
     page.click("text=Gửi phiếu tự đánh giá")
     page.wait_for_load_state("networkidle")
+    assert "Sau khi gửi sẽ không sửa được" in page.content()  # the confirmation page
+    page.click("#confirm-submit")
+    page.wait_for_load_state("networkidle")
     # 6. the result is right: stored, shown, and equal to scoring the stored answers with v2
     html = page.content()
     assert "Kết quả tự chấm" in html and "100%" in html and EDITED in html and "CQTT v2" in html

@@ -10,6 +10,7 @@
   form.addEventListener("input", function () { dirty = true; });
   form.addEventListener("change", function () { dirty = true; });
   form.addEventListener("submit", function () { dirty = false; });
+  form.addEventListener("autosave:clean", function () { dirty = false; });  // static/js/autosave.js saved everything
   window.addEventListener("beforeunload", function (event) {
     if (dirty) { event.preventDefault(); event.returnValue = ""; }
   });
