@@ -137,7 +137,11 @@ def network_of(address: str | None) -> str | None:
 
 
 def day_key(session: Session, day: dt.date) -> SurveyHashKey:
-    """The HMAC key of a local day, created (32 random bytes) on first use; concurrent creators agree."""
+    """The HMAC key of a local day, created (32 random bytes) on first use; concurrent creators agree.
+
+    Creating a day's key also drops keys and hashes older than 30 days (`drop_old_hashes`); the
+    `flask surveys purge-hashes` command does the same from cron on days without responses.
+    """
     key = session.scalar(sa.select(SurveyHashKey).where(SurveyHashKey.day == day))
     if key is not None:
         return key
@@ -146,6 +150,7 @@ def day_key(session: Session, day: dt.date) -> SurveyHashKey:
             key = SurveyHashKey(day=day, secret=secrets.token_bytes(32))
             session.add(key)
             session.flush()
+        drop_old_hashes(session, day)  # once a day, with the new key: keys and hashes past 30 days go
         return key
     except IntegrityError:
         key = session.scalar(sa.select(SurveyHashKey).where(SurveyHashKey.day == day))

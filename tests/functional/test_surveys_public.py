@@ -177,3 +177,23 @@ def test_sending_reads_the_link_campaign_version_and_unit_in_one_query(app, clie
     # the link (with campaign, criteria version and unit), the day's hash key, the response
     assert statements == ["SELECT", "SELECT", "INSERT"]
     assert _count() == 2
+
+
+def test_a_new_day_key_drops_hashes_older_than_30_days(app, client, link):
+    with time_machine.travel(dt.datetime(2026, 3, 1, 9, 0, tzinfo=LOCAL_TZ), tick=False):
+        _answer(client, link)
+    with time_machine.travel(dt.datetime(2026, 4, 15, 9, 0, tzinfo=LOCAL_TZ), tick=False):
+        client.delete_cookie(f"khaosat_{link.id}", path=f"/khao-sat/{link.code}")
+        _answer(client, link, address="198.51.100.20")
+    hashes = db.session.scalars(sa.select(SurveyResponse.network_hash).order_by(SurveyResponse.submitted_at)).all()
+    assert hashes[0] is None and hashes[1] is not None
+    assert [k.day for k in db.session.scalars(sa.select(SurveyHashKey))] == [dt.date(2026, 4, 15)]
+
+
+def test_purge_command_drops_old_hashes(app, client, link):
+    with time_machine.travel(dt.datetime(2026, 3, 1, 9, 0, tzinfo=LOCAL_TZ), tick=False):
+        _answer(client, link)
+    with time_machine.travel(dt.datetime(2026, 5, 1, 9, 0, tzinfo=LOCAL_TZ), tick=False):
+        result = app.test_cli_runner().invoke(args=["surveys", "purge-hashes"])
+    assert "dropped from 1 response" in result.output
+    assert db.session.scalar(sa.select(SurveyResponse.network_hash)) is None
