@@ -124,7 +124,7 @@ def rich(app, make_unit, make_user, make_campaign):
     db.session.commit()
     run_job(job.id)
     units = data["units"]
-    survey_links = _survey_responses(campaign, units)
+    survey_links, survey_codes = _survey_responses(campaign, units)
     order = {"submitted": 0, "returned": 1, "recognised": 2, "rejected": 3, "draft": 4}  # the first PER_ENDPOINT differ most
     submissions = sorted(db.session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign.id)), key=lambda s: order[s.status])
     from app.reports.sections import SECTIONS
@@ -141,7 +141,7 @@ def rich(app, make_unit, make_user, make_campaign):
         "job_id": [job.id],
         "notification_id": [db.session.scalar(sa.select(Notification.id).limit(1))],
         "name": list(SECTIONS),
-        "code": [cert.verify_code],
+        "code": [cert.verify_code, *survey_codes],  # a certificate's verification code, a public survey's code
         "filename": ["css/app.css"],
         "link_id": survey_links,
         "version_id": [campaign.criteria_version_id, draft.id,
@@ -149,10 +149,10 @@ def rich(app, make_unit, make_user, make_campaign):
     }
 
 
-def _survey_responses(campaign, units) -> list[int]:
+def _survey_responses(campaign, units) -> tuple[list[int], list[str]]:
     """Citizen survey links of units A (36 responses over three months, a burst of 9 from one network, a comment
     with markup) and B (5 responses: below the minimum sample), so the results and report pages have data.
-    Returns the link ids."""
+    Returns the link ids and the links' public codes."""
     import datetime as dt
 
     from app.surveys import services as surveys
@@ -170,7 +170,7 @@ def _survey_responses(campaign, units) -> list[int]:
     for i in range(5):
         surveys.record_response(db.session, link_b, {"Q5": 4}, "", f"10.100.{i}.1", dt.datetime(2026, 5, 3 + i, 3, tzinfo=dt.UTC))
     db.session.commit()
-    return [link_a.id, link_b.id]
+    return [link_a.id, link_b.id], [link_a.code]
 
 
 @pytest.fixture
