@@ -194,6 +194,7 @@ def record_response(session: Session, link: SurveyLink, answers: dict, comment: 
     the overall question is unanswered (the one question every response must answer).
     """
     survey = survey_of(link)
+    now = now.astimezone(dt.UTC)  # stored in UTC: SQLite keeps no offset, so a local time would read back wrong
     clean: dict = {}
     for question in survey.questions:
         value = answers.get(question.code)

@@ -123,6 +123,13 @@ MATRIX = {
     # The public citizen survey: no login; a POST without a valid form is refused with the form again.
     ("survey_public.respond", "GET"): ("/khao-sat/{survey_code}", ALL_OK),
     ("survey_public.respond", "POST"): ("/khao-sat/{survey_code}", expect("any", "any", "any", "any", "any", "any", "any")),
+    # A unit's survey results: its officials, reviewers of the set, viewers, admins; exclusion: reviewers of the set, admins.
+    ("surveys.results", "GET"): ("/surveys/{survey_link}", UNIT_A),
+    ("surveys.exclude", "POST"): ("/surveys/{survey_link}/exclude", REVIEWERS),
+    # The city-wide survey report (aggregates only): readers of the campaign's set, never officials.
+    ("surveys.report", "GET"): ("/surveys/report?campaign_id={campaign}", READERS),
+    ("surveys.report_csv", "GET"): ("/surveys/report.csv?campaign_id={campaign}", READERS),
+    ("surveys.report_xlsx", "GET"): ("/surveys/report.xlsx?campaign_id={campaign}", READERS),
 }
 
 
@@ -169,6 +176,7 @@ def ids(app, make_unit, make_user, make_campaign):
     return {
         "campaign": data["new"].id, "unit_a": a.id, "unit_b": b.id, "submission_a": sub_a.id, "decision": decision.id,
         "certificate": cert.id, "verify_code": cert.verify_code, "job": job.id, "survey_code": survey_link.code,
+        "survey_link": survey_link.id,
         "evidence_a": db.session.scalar(sa.select(Evidence.id).where(Evidence.submission_id == sub_a.id).limit(1)),
         "notification": db.session.scalar(sa.select(Notification.id).where(Notification.user_id == data["officials"]["A"].id).limit(1)),
         "official_b_user": data["officials"]["B"].id,
