@@ -614,7 +614,8 @@ def next_action_of(session: Session, ctx: Context, today: dt.date | None = None)
 
 def unit_dashboard(session: Session, actor: User) -> list[dict[str, Any]]:
     """For an official: each campaign covering their unit, newest first, as dicts with `campaign`, `submission`
-    (or None), `open` (bool), `answered` and `total` (indicators), `next` (NextAction).
+    (or None), `open` (bool), `answered` and `total` (indicators), `next` (NextAction), `surveys`
+    ([app.surveys.fill.DashboardSurvey] of the set's citizen surveys, empty when it has none).
 
     A fixed number of queries whatever the number of campaigns: campaigns with their unit lists and criteria
     versions, the unit's submissions with their answers, the current round's returns and valid certificates.
@@ -639,6 +640,9 @@ def unit_dashboard(session: Session, actor: User) -> list[dict[str, Any]]:
             if item.round == sub.round:
                 returns.setdefault(sub.id, []).append(item)
     certs = valid_certificates(session, [s.id for s in submissions.values() if s.status == "recognised"])
+    from app.surveys.fill import dashboard_surveys
+
+    surveys = dashboard_surveys(session, campaigns, actor.unit_id)  # no query when no set has surveys
     today = today_local()
     rows = []
     for campaign in campaigns:
@@ -647,5 +651,6 @@ def unit_dashboard(session: Session, actor: User) -> list[dict[str, Any]]:
         sid = submission.id if submission is not None else None
         rows.append({"campaign": campaign, "submission": submission, "open": campaign.is_open(today),
                      "answered": answered_count(criteria, submission), "total": len(criteria.indicators),
-                     "next": next_action(campaign, criteria, submission, today, returns.get(sid, []), certs.get(sid))})
+                     "next": next_action(campaign, criteria, submission, today, returns.get(sid, []), certs.get(sid)),
+                     "surveys": surveys.get(campaign.id, [])})
     return rows

@@ -125,11 +125,11 @@ def dashboard_surveys(session: Session, campaigns: list[Campaign], unit_id: int)
             continue
         start = dt.datetime(year, 1, 1, tzinfo=LOCAL_TZ)
         end = dt.datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
-        counts.update(session.execute(
+        counts.update((link_id, count) for link_id, count in session.execute(
             sa.select(SurveyResponse.link_id, sa.func.count())
             .where(SurveyResponse.link_id.in_(ids), SurveyResponse.excluded_by_id.is_(None),
                    SurveyResponse.submitted_at >= start, SurveyResponse.submitted_at < end)
-            .group_by(SurveyResponse.link_id)).tuples().all())
+            .group_by(SurveyResponse.link_id)))
     out: dict[int, list[DashboardSurvey]] = {}
     for campaign in with_surveys:
         for survey in campaign.criteria_version.criteria.surveys:

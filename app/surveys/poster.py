@@ -118,3 +118,11 @@ def survey_public_url(link: SurveyLink) -> str:
         return public_url(link)
     except ValidationFailed:
         return ""
+
+
+@bp.app_template_global("survey_answer_note")
+def survey_answer_note(meta: dict) -> str:
+    """Template global: "từ khảo sát trực tuyến, n = 35, ± 12 %" for a stored survey note (`Answer.meta`)."""
+    from .fill import note_text
+
+    return note_text(meta.get("n", 0), meta.get("margin", 0))

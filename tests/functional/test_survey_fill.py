@@ -140,7 +140,7 @@ def test_reviewer_override_of_a_survey_value_needs_a_reason(client, world, link)
     client.logout()
     client.login("thamdinh.cqtt")
     sub = db.session.scalar(sa.select(Submission))
-    url = f"/review/submissions/{sub.id}"
+    url = f"/review/{sub.id}"
     page = client.get(url).get_data(as_text=True)
     assert "n = 35" in page
     data = {"version": version_of(client, url), f"{G25}_agree": "disagree", G25: "92", f"{G25}_comment": ""}
