@@ -13,6 +13,7 @@ code would lead nowhere.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -69,7 +70,17 @@ def poster_context(link: SurveyLink, url: str) -> dict:
 
 
 def render_poster(context: dict) -> bytes:
-    """The A4 portrait poster PDF (WeasyPrint, the certificates' fonts, only appstatic: URLs)."""
+    """The A4 portrait poster PDF (WeasyPrint, the certificates' fonts, only appstatic: URLs).
+
+    A poster's content changes only with its context, so the last few renders are kept in memory: a second
+    print (or a counter printing ten copies) costs no second WeasyPrint run.
+    """
+    return _poster_pdf(tuple(sorted(context.items())))
+
+
+@lru_cache(maxsize=32)
+def _poster_pdf(items: tuple) -> bytes:
+    context = dict(items)
     html = render_template("surveys/poster.html", p=context, qr=qr_svg(context["url"]))
     return render_pdf(html, AppStaticFetcher())
 

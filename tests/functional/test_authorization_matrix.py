@@ -123,6 +123,8 @@ MATRIX = {
     # The public citizen survey: no login; a POST without a valid form is refused with the form again.
     ("survey_public.respond", "GET"): ("/khao-sat/{survey_code}", ALL_OK),
     ("survey_public.respond", "POST"): ("/khao-sat/{survey_code}", expect("any", "any", "any", "any", "any", "any", "any")),
+    # The unit's survey poster (A4 PDF): its officials, reviewers of the set, admins; the first print makes the link.
+    ("survey_poster.poster", "GET"): ("/surveys/poster/{campaign}/{unit_a}/HAILONG_DV.pdf", expect(off_a="ok", rev_in="ok", admin="ok")),
 }
 
 
