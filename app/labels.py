@@ -118,6 +118,8 @@ AUDIT_DETAIL = {
     "to_version": _l("sang phiên bản"), "renamed": _l("đổi mã"), "discontinued": _l("bỏ"),
     "survey": _l("khảo sát"), "count": _l("số phản hồi"),
 }
+# A reviewer's override of a value filled from the citizen survey (issue 14, review.services.save_appraisal).
+AUDIT_DETAIL.update({"survey_override": _l("ghi đè kết quả khảo sát trực tuyến"), "survey_n": _l("số phản hồi khảo sát")})
 #: AuditEntry.object_type (the model's class name, lower case).
 OBJECT_TYPE = {
     "submission": _l("Phiếu"), "certificate": _l("Giấy chứng nhận"), "user": _l("Người dùng"),

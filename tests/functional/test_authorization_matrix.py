@@ -130,6 +130,8 @@ MATRIX = {
     ("surveys.report", "GET"): ("/surveys/report?campaign_id={campaign}", READERS),
     ("surveys.report_csv", "GET"): ("/surveys/report.csv?campaign_id={campaign}", READERS),
     ("surveys.report_xlsx", "GET"): ("/surveys/report.xlsx?campaign_id={campaign}", READERS),
+    # The unit's survey poster (A4 PDF): its officials, reviewers of the set, admins; the first print makes the link.
+    ("survey_poster.poster", "GET"): ("/surveys/poster/{campaign}/{unit_a}/HAILONG_DV.pdf", expect(off_a="ok", rev_in="ok", admin="ok")),
 }
 
 

@@ -12,6 +12,7 @@ look at; not in the repository) and every page's width is printed.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 import os
 import re
@@ -128,6 +129,15 @@ def rich(app, make_unit, make_user, make_campaign):
     order = {"submitted": 0, "returned": 1, "recognised": 2, "rejected": 3, "draft": 4}  # the first PER_ENDPOINT differ most
     submissions = sorted(db.session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign.id)), key=lambda s: order[s.status])
     from app.reports.sections import SECTIONS
+    from app.surveys.models import SurveyResponse
+    from app.surveys.services import ensure_link
+
+    # unit D's citizen survey has its minimum sample: D's G2 page shows the survey-filled value, the dashboard its card
+    survey_link = ensure_link(db.session, campaign, units["D"], "HAILONG_DV")
+    for i in range(31):
+        db.session.add(SurveyResponse(link_id=survey_link.id, submitted_at=dt.datetime(campaign.year, 3, 1, tzinfo=dt.UTC) + dt.timedelta(hours=i),
+                                      answers={"Q5": 5 if i % 7 else 3}, comment=""))
+    db.session.commit()
 
     return {
         "campaign_id": [campaign.id, data["old"].id],
@@ -141,7 +151,8 @@ def rich(app, make_unit, make_user, make_campaign):
         "job_id": [job.id],
         "notification_id": [db.session.scalar(sa.select(Notification.id).limit(1))],
         "name": list(SECTIONS),
-        "code": [cert.verify_code, *survey_codes],  # a certificate's verification code, a public survey's code
+        "code": [cert.verify_code, *survey_codes, survey_link.code],  # a certificate's verification code, public survey codes
+        "survey_code": ["HAILONG_DV"],
         "filename": ["css/app.css"],
         "link_id": survey_links,
         "version_id": [campaign.criteria_version_id, draft.id,
