@@ -48,10 +48,11 @@ test: translations
 	$(BIN)/bandit -q -r app
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, then certificates.
+## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, the citizen survey under load, then certificates.
 bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py
 	scripts/with-postgres.sh $(BIN)/python bench/web.py
+	scripts/with-postgres.sh $(BIN)/python bench/surveys.py
 	$(BIN)/python bench/certificates.py
 
 ## Production-style server: gunicorn with gunicorn.conf.py (workers from the CPU count, timeouts, access log).

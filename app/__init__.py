@@ -96,10 +96,15 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
     from .submissions.views import bp as submissions_bp
+    from .surveys.cli import bp as surveys_cli
+    from .surveys.poster import bp as survey_poster_bp
+    from .surveys.views import public as survey_public_bp
+    from .surveys.views import results_bp as survey_results_bp
     from .units.cli import bp as units_cli
 
-    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, certificates_bp, verify_bp, audit_bp, notifications_bp, criteria_sets_bp,
-               criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli, users_cli):
+    for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, certificates_bp, verify_bp, audit_bp, notifications_bp, criteria_sets_bp, survey_public_bp, survey_results_bp,
+               survey_poster_bp,
+               criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli, users_cli, surveys_cli):
         app.register_blueprint(bp)
     app.cli.add_command(worker)
     from .backup import backup_command, restore_command

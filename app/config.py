@@ -158,6 +158,10 @@ class Config:
     #: (memory:// or redis://host:port/db), and IDLE_TIMEOUT_MINUTES are read by from_environment() in create_app.
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: Public citizen surveys: per-address limit on sending a response (in the shared store), the fewest
+    #: seconds between opening the form and sending it, and one response per device per day (cookie).
+    SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "6 per minute;60 per day")
+    SURVEY_MIN_SECONDS = int(os.environ.get("SURVEY_MIN_SECONDS", "3"))
     #: When the shared Redis is unreachable, each worker limits on its own (logged) instead of failing the request.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: Optional PAdES signature of certificates: PEM key and certificate paths (unsigned when unset).

@@ -102,6 +102,7 @@ AUDIT_ACTION = {
     "criteria.publish": _l("Công bố phiên bản bộ tiêu chí"),
     "criteria.retire": _l("Ngừng dùng phiên bản bộ tiêu chí"),
     "criteria.map_codes": _l("Ánh xạ mã chỉ tiêu giữa hai phiên bản"),
+    "survey.exclude": _l("Loại nhóm phản hồi khảo sát bất thường"),
 }
 #: Keys of AuditEntry.detail.
 AUDIT_DETAIL = {
@@ -115,12 +116,15 @@ AUDIT_DETAIL = {
     "source": _l("nguồn"), "given_version": _l("phiên bản ghi trong tệp"), "old_checksum": _l("mã băm cũ"),
     "new_checksum": _l("mã băm mới"), "was": _l("trạng thái trước"), "from_version": _l("từ phiên bản"),
     "to_version": _l("sang phiên bản"), "renamed": _l("đổi mã"), "discontinued": _l("bỏ"),
+    "survey": _l("khảo sát"), "count": _l("số phản hồi"),
 }
+# A reviewer's override of a value filled from the citizen survey (issue 14, review.services.save_appraisal).
+AUDIT_DETAIL.update({"survey_override": _l("ghi đè kết quả khảo sát trực tuyến"), "survey_n": _l("số phản hồi khảo sát")})
 #: AuditEntry.object_type (the model's class name, lower case).
 OBJECT_TYPE = {
     "submission": _l("Phiếu"), "certificate": _l("Giấy chứng nhận"), "user": _l("Người dùng"),
     "criteriaversion": _l("Phiên bản bộ tiêu chí"), "campaign": _l("Đợt đánh giá"),
-    "recognitiondecision": _l("Quyết định công nhận"),
+    "recognitiondecision": _l("Quyết định công nhận"), "surveyexclusion": _l("Loại phản hồi khảo sát"),
 }
 #: Values of some detail keys that are codes themselves.
 AUDIT_VIA = {"cli": _l("dòng lệnh")}

@@ -18,4 +18,5 @@ from app.review.models import (  # noqa: F401
     decision_submissions,
 )
 from app.submissions.models import Answer, Evidence, GroupScore, IndicatorScore, Submission  # noqa: F401
+from app.surveys.models import SurveyExclusion, SurveyHashKey, SurveyLink, SurveyResponse  # noqa: F401
 from app.units.models import Unit  # noqa: F401

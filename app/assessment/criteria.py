@@ -35,7 +35,7 @@ from .schema import (
 
 __all__ = [
     "EVIDENCE_KINDS", "ORIGINS", "TARGET_METRICS", "UNIT_TYPES", "Band", "CriteriaError", "CriteriaSet", "Evidence", "Group",
-    "Indicator", "Proportional", "RoadmapStep", "ScoringRule", "Source", "Target", "Threshold", "check_across_files",
+    "Indicator", "Proportional", "RoadmapStep", "ScoringRule", "Source", "Survey", "SurveyQuestion", "Target", "Threshold", "check_across_files",
     "content_checksum", "criteria_from_dict", "find_files", "load_file", "parse_text",
 ]
 
@@ -224,6 +224,61 @@ class ScoringRule:
 
 
 @dataclass(frozen=True)
+class SurveyQuestion:
+    """One question of a citizen survey: `type` is `scale5`, `yes_no` or `comment`."""
+
+    code: str
+    text_vi: str
+    text_en: str
+    type: str
+
+    @property
+    def counted(self) -> bool:
+        """True for questions with a satisfied share (`scale5`, `yes_no`); comments are never counted."""
+        return self.type != "comment"
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A citizen survey of a set (schema `surveys[]`): its result is the `feeds` indicator's value (percent).
+
+    `satisfied` are the `scale5` answers (1–5) that count as satisfied; `min_sample` is the count of
+    responses in the campaign year needed before the survey fills the indicator. Both are project
+    defaults unless their `*_origin` says otherwise.
+    """
+
+    code: str
+    title_vi: str
+    title_en: str
+    invitation_vi: str
+    invitation_en: str
+    feeds: str
+    overall: str
+    satisfied: tuple[int, ...]
+    satisfied_origin: str
+    min_sample: int
+    min_sample_origin: str
+    scale_labels_vi: tuple[str, ...]
+    scale_labels_en: tuple[str, ...]
+    questions: tuple[SurveyQuestion, ...]
+    origin: str = "proposed"
+    source: Source | None = None
+    rationale: str = ""
+
+    def question(self, code: str) -> SurveyQuestion | None:
+        """The question with this code, or None."""
+        return next((q for q in self.questions if q.code == code), None)
+
+    def is_satisfied(self, question: SurveyQuestion, answer: Any) -> bool | None:
+        """Whether one answer counts as satisfied: None when unanswered or for a comment."""
+        if answer is None or not question.counted:
+            return None
+        if question.type == "yes_no":
+            return bool(answer)
+        return int(answer) in self.satisfied
+
+
+@dataclass(frozen=True)
 class CriteriaSet:
     code: str
     name_vi: str
@@ -238,6 +293,7 @@ class CriteriaSet:
     description_vi: str = ""
     description_en: str = ""
     notes: tuple[str, ...] = ()
+    surveys: tuple[Survey, ...] = ()
     #: The validated data as JSON-compatible dict (what the database stores).
     data: dict = field(default_factory=dict, compare=False, repr=False)
     #: YAML line of each item ('group G1', 'indicator G1.1', 'target T1', 'legal_basis').
@@ -255,6 +311,14 @@ class CriteriaSet:
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
+
+    def survey(self, code: str) -> Survey | None:
+        """The survey with this code, or None."""
+        return next((s for s in self.surveys if s.code == code), None)
+
+    def survey_feeding(self, indicator_code: str) -> Survey | None:
+        """The survey whose result is this indicator's value, or None."""
+        return next((s for s in self.surveys if s.feeds == indicator_code), None)
 
     def count_by_origin(self) -> dict[str, int]:
         counts = {"seed": 0, "proposed": 0}
@@ -452,6 +516,17 @@ def _build(raw: Any, file: str) -> tuple[CriteriaSet | None, list[CriteriaError]
                source=_source(t.source), interpretation=t.interpretation)
         for t in model.targets
     )
+    surveys = tuple(
+        Survey(code=sv.code, title_vi=sv.title.vi, title_en=sv.title.en, invitation_vi=sv.invitation.vi,
+               invitation_en=sv.invitation.en, feeds=sv.feeds, overall=sv.overall, satisfied=tuple(sv.satisfied),
+               satisfied_origin=sv.satisfied_origin, min_sample=sv.min_sample, min_sample_origin=sv.min_sample_origin,
+               scale_labels_vi=tuple(sv.scale_labels), scale_labels_en=tuple(sv.scale_labels_en),
+               questions=tuple(SurveyQuestion(q.code, q.text.vi, q.text.en, q.type) for q in sv.questions),
+               origin=sv.origin, source=_source(sv.source), rationale=sv.rationale)
+        for sv in model.surveys
+    )
+    for si, sv in enumerate(model.surveys):
+        lines[f"survey {sv.code}"] = _line_of(raw, ("surveys", si))
     return (
         CriteriaSet(
             code=model.code, name_vi=model.name.vi, name_en=model.name.en, version=model.version,
@@ -459,7 +534,7 @@ def _build(raw: Any, file: str) -> tuple[CriteriaSet | None, list[CriteriaError]
             targets=targets, legal_basis=plain_data(raw["legal_basis"]),
             description_vi=model.description.vi if model.description else "",
             description_en=model.description.en if model.description else "",
-            notes=tuple(model.notes), data=plain_data(raw), item_lines=lines,
+            notes=tuple(model.notes), surveys=surveys, data=plain_data(raw), item_lines=lines,
         ),
         [],
     )

@@ -219,6 +219,41 @@ class ScoringModel(_Strict):
         return _int_keys(value)
 
 
+SURVEY_QUESTION_TYPES = ("scale5", "yes_no", "comment")
+#: The 5-point scale's labels when a survey gives none (Vietnamese, English), 1 = worst … 5 = best.
+DEFAULT_SCALE_VI = ("Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng")
+DEFAULT_SCALE_EN = ("Very dissatisfied", "Dissatisfied", "Neutral", "Satisfied", "Very satisfied")
+
+
+class SurveyQuestionModel(_Strict):
+    """One question of a citizen survey."""
+
+    code: str = Field(pattern=ITEM_CODE_PATTERN, description="unique within the survey, e.g. `Q1`; keep codes stable (answers are stored by code).")
+    text: TextPair = Field(description="`{vi, en}` question shown to the citizen.")
+    type: Literal[SURVEY_QUESTION_TYPES] = Field(description="`scale5` (1–5 with the survey's labels), `yes_no`, or `comment` (optional free text, never counted).")  # type: ignore[valid-type]
+
+
+class SurveyModel(_Strict):
+    """A public, anonymous citizen survey whose result becomes one indicator's value (“Nhân dân trực tiếp đánh giá”)."""
+
+    code: str = Field(pattern=CODE_PATTERN, description="unique within the set, e.g. `HAILONG_DV`; part of every unit's survey link.")
+    title: TextPair = Field(description="`{vi, en}` title of the public form and the poster.")
+    invitation: TextPair = Field(description="`{vi, en}` one or two sentences printed on the poster under the QR code.")
+    feeds: str = Field(pattern=ITEM_CODE_PATTERN, description="code of the `percent` indicator whose value the survey gives (share satisfied on the `overall` question).")
+    overall: str = Field(pattern=ITEM_CODE_PATTERN, description="code of the `scale5` or `yes_no` question that measures overall satisfaction.")
+    satisfied: list[int] = Field(default_factory=lambda: [4, 5], min_length=1, description="answers of a `scale5` question that count as satisfied (a `yes_no` question counts “yes”).")
+    satisfied_origin: Literal[NUMBER_ORIGINS] = Field("default", description="`default` unless the programme says which answers count as satisfied; the UI shows “mặc định”.")  # type: ignore[valid-type]
+    min_sample: int = Field(30, ge=1, le=100000, description="responses needed in the period before the survey fills the indicator.")
+    min_sample_origin: Literal[NUMBER_ORIGINS] = Field("default", description="`default` unless the programme gives the minimum sample.")  # type: ignore[valid-type]
+    scale_labels: list[str] = Field(default_factory=lambda: list(DEFAULT_SCALE_VI), description="the five labels of a `scale5` answer, 1 … 5 (Vietnamese).")
+    scale_labels_en: list[str] = Field(default_factory=lambda: list(DEFAULT_SCALE_EN), description="the same five labels in English.")
+    period: Literal["campaign_year"] = Field("campaign_year", description="responses counted: those of the campaign's year (Asia/Ho_Chi_Minh calendar year).")
+    origin: Literal[ORIGINS] = Field("proposed", description="`seed` (needs `source`) or `proposed` (needs `rationale`).")  # type: ignore[valid-type]
+    source: SourceModel | None = Field(None, description="`{file, line, quote}`.")
+    rationale: str = Field("", description="what the survey measures and the seed line it makes measurable.")
+    questions: list[SurveyQuestionModel] = Field(min_length=1, description="the questions, in order.")
+
+
 def _date(value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -242,6 +277,7 @@ class CriteriaFile(_Strict):
     scoring: ScoringModel = Field(description="the pass rule (below).")
     targets: list[TargetModel] = Field(description="coverage targets; `[]` when the seeds give none.")
     groups: list[GroupModel] = Field(min_length=1, description="criteria groups (≥ 1).")
+    surveys: list[SurveyModel] = Field(default_factory=list, description="citizen surveys that give an indicator its value (below); `[]` when none.")
 
     @field_validator("effective_from", mode="before")
     @classmethod
@@ -453,6 +489,44 @@ def cross_field_problems(model: CriteriaFile) -> list[Problem]:
             out.append(Problem(tl + ("value",), "a share target is a percentage in (0, 100]"))
         if target.value_max is not None and target.value_max < target.value:
             out.append(Problem(tl + ("value_max",), "value_max is below value"))
+    out += _survey_problems(model, ind_codes)
+    return out
+
+
+def _survey_problems(model: CriteriaFile, ind_codes: dict[str, tuple]) -> list[Problem]:
+    """Surveys: unique codes, a `percent` indicator fed once, an `overall` question that can be satisfied."""
+    out: list[Problem] = []
+    types_by_code = {i.code: i.type for g in model.groups for i in g.indicators}
+    seen: set[str] = set()
+    fed: set[str] = set()
+    for si, survey in enumerate(model.surveys):
+        sl = ("surveys", si)
+        if survey.code in seen:
+            out.append(Problem(sl + ("code",), f"duplicate survey code {survey.code!r}"))
+        seen.add(survey.code)
+        if survey.feeds not in types_by_code:
+            out.append(Problem(sl + ("feeds",), f"no indicator {survey.feeds!r} in this set"))
+        elif types_by_code[survey.feeds] != "percent":
+            out.append(Problem(sl + ("feeds",), f"indicator {survey.feeds!r} is a {types_by_code[survey.feeds]}; a survey feeds a percent indicator"))
+        if survey.feeds in fed:
+            out.append(Problem(sl + ("feeds",), f"indicator {survey.feeds!r} is fed by two surveys"))
+        fed.add(survey.feeds)
+        q_codes: dict[str, str] = {}
+        for qi, question in enumerate(survey.questions):
+            if question.code in q_codes:
+                out.append(Problem(sl + ("questions", qi, "code"), f"duplicate question code {question.code!r}"))
+            q_codes.setdefault(question.code, question.type)
+        kind = q_codes.get(survey.overall)
+        if kind is None:
+            out.append(Problem(sl + ("overall",), f"no question {survey.overall!r} in this survey"))
+        elif kind == "comment":
+            out.append(Problem(sl + ("overall",), "the overall question cannot be a comment"))
+        if any(not 1 <= v <= 5 for v in survey.satisfied) or len(set(survey.satisfied)) != len(survey.satisfied):
+            out.append(Problem(sl + ("satisfied",), "satisfied answers are distinct values from 1 to 5"))
+        for key in ("scale_labels", "scale_labels_en"):
+            if len(getattr(survey, key)) != 5 or not all(str(x).strip() for x in getattr(survey, key)):
+                out.append(Problem(sl + (key,), "a 5-point scale needs exactly five non-empty labels"))
+        out += _origin_problems(survey, sl)
     return out
 
 
@@ -602,6 +676,8 @@ DOC_SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("`options[]`", OptionModel),
     ("`source`", SourceModel),
     ("`legal_basis`", LegalBasisModel),
+    ("`surveys[]` (citizen surveys)", SurveyModel),
+    ("`surveys[].questions[]`", SurveyQuestionModel),
 )
 
 

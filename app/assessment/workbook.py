@@ -13,7 +13,8 @@ Sheets (see criteria/README.md, "Sổ Excel"):
 - "Nhóm": one row per group; "Chỉ tiêu": one row per indicator, with its group's code;
 - "Mức điểm" (bands), "Lộ trình" (roadmap steps of thresholds and of the pass mark), "Phương án"
   (options of a choice): rows keyed by indicator code;
-- "Mục tiêu" (targets), "Ghi chú" (notes), and "Hướng dẫn" (read me, ignored on import).
+- "Mục tiêu" (targets), "Ghi chú" (notes), "Khảo sát" (surveys) and "Câu hỏi khảo sát" (their questions, keyed by
+  survey code), and "Hướng dẫn" (read me, ignored on import).
 
 An empty cell means "not given" (the schema's default applies), so a set exported and imported
 again is identical, key for key. Numbers may be typed as numbers or as Vietnamese text ("62,5",
@@ -53,6 +54,8 @@ from .schema import (
     OptionModel,
     Problem,
     RoadmapStep,
+    SurveyModel,
+    SurveyQuestionModel,
     TargetModel,
     validate_data,
 )
@@ -72,7 +75,9 @@ SPARE_ROWS = 500
 SET_SHEET, GROUP_SHEET, IND_SHEET = "Bộ tiêu chí", "Nhóm", "Chỉ tiêu"
 BAND_SHEET, ROADMAP_SHEET, OPTION_SHEET = "Mức điểm", "Lộ trình", "Phương án"
 TARGET_SHEET, NOTE_SHEET, HELP_SHEET = "Mục tiêu", "Ghi chú", "Hướng dẫn"
-SHEETS = (SET_SHEET, GROUP_SHEET, IND_SHEET, BAND_SHEET, ROADMAP_SHEET, OPTION_SHEET, TARGET_SHEET, NOTE_SHEET, HELP_SHEET)
+SURVEY_SHEET, QUESTION_SHEET = "Khảo sát", "Câu hỏi khảo sát"
+SHEETS = (SET_SHEET, GROUP_SHEET, IND_SHEET, BAND_SHEET, ROADMAP_SHEET, OPTION_SHEET, TARGET_SHEET, NOTE_SHEET,
+          SURVEY_SHEET, QUESTION_SHEET, HELP_SHEET)
 REQUIRED_SHEETS = (SET_SHEET, GROUP_SHEET, IND_SHEET)
 
 
@@ -154,7 +159,7 @@ def _kind_of(annotation: Any) -> tuple[str, tuple]:
         return "enum", typing.get_args(annotation)
     if origin is list:
         kind, choices = _kind_of(typing.get_args(annotation)[0])
-        return ("enum_list", choices) if kind == "enum" else ("text_list", ())
+        return ("enum_list", choices) if kind == "enum" else ("int_list", ()) if kind == "int" else ("text_list", ())
     return {bool: "bool", int: "int", float: "number", str: "text", dt.date: "date"}.get(annotation, "text"), ()
 
 
@@ -238,11 +243,29 @@ TARGET_COLS: tuple[Column, ...] = (
     _col(TargetModel, "interpretation", "Cách hiểu", 40),
 )
 
+SURVEY_COLS: tuple[Column, ...] = (
+    _col(SurveyModel, "code", "Mã khảo sát", 14), _col(SurveyModel, "title.vi", "Tên khảo sát", 40),
+    _col(SurveyModel, "title.en", "Tên tiếng Anh", 30), _col(SurveyModel, "invitation.vi", "Lời mời (in trên áp phích)", 40),
+    _col(SurveyModel, "invitation.en", "Lời mời tiếng Anh", 30), _col(SurveyModel, "feeds", "Chỉ tiêu nhận kết quả", 12),
+    _col(SurveyModel, "overall", "Câu hỏi hài lòng chung", 12), _col(SurveyModel, "satisfied", "Mức tính là hài lòng", 12),
+    _col(SurveyModel, "satisfied_origin", "Nguồn gốc mức hài lòng", 12), _col(SurveyModel, "min_sample", "Cỡ mẫu tối thiểu", 10),
+    _col(SurveyModel, "min_sample_origin", "Nguồn gốc cỡ mẫu", 12), _col(SurveyModel, "scale_labels", "Nhãn thang 5 mức", 40),
+    _col(SurveyModel, "scale_labels_en", "Nhãn thang tiếng Anh", 30), _col(SurveyModel, "period", "Kỳ tính", 14),
+    _col(SurveyModel, "origin", "Nguồn gốc", 12), *_source_cols(SurveyModel), _col(SurveyModel, "rationale", "Lý do đề xuất", 40),
+)
+
+QUESTION_COLS: tuple[Column, ...] = (
+    _ref("survey", "Mã khảo sát", "mã của khảo sát (trang Khảo sát) có câu hỏi này; thứ tự các dòng là thứ tự câu hỏi."),
+    _col(SurveyQuestionModel, "code", "Mã câu hỏi", 10), _col(SurveyQuestionModel, "text.vi", "Câu hỏi", 60),
+    _col(SurveyQuestionModel, "text.en", "Câu hỏi tiếng Anh", 40), _col(SurveyQuestionModel, "type", "Loại câu hỏi", 12),
+)
+
 NOTE_COLS: tuple[Column, ...] = (Column("note", "Ghi chú", "text", (), True, _walk(CriteriaFile, "notes")[2], 120, True),)
 
 TABLES: dict[str, tuple[Column, ...]] = {
     GROUP_SHEET: GROUP_COLS, IND_SHEET: IND_COLS, BAND_SHEET: BAND_COLS, ROADMAP_SHEET: ROADMAP_COLS,
     OPTION_SHEET: OPTION_COLS, TARGET_SHEET: TARGET_COLS, NOTE_SHEET: NOTE_COLS,
+    SURVEY_SHEET: SURVEY_COLS, QUESTION_SHEET: QUESTION_COLS,
 }
 
 
@@ -255,6 +278,8 @@ def covered_fields() -> set[str]:
     out |= {f"{ind}.{c.key}" for c in IND_COLS[1:]} | {f"{ind}.{k}" for k in ("threshold.by_year", "bands", "options")}
     out |= {f"{ind}.threshold.by_year.<year>.{c.key}" for c in ROADMAP_COLS[2:]}
     out |= {f"{ind}.bands[].{k}" for k in ("op", "value", "points")} | {f"{ind}.options[].{c.key}" for c in OPTION_COLS[1:]}
+    out |= {"surveys", "surveys[].questions"} | {f"surveys[].{c.key}" for c in SURVEY_COLS}
+    out |= {f"surveys[].questions[].{c.key}" for c in QUESTION_COLS[1:]}
     return out
 
 
@@ -412,6 +437,9 @@ def export_workbook(data: dict) -> bytes:
     _table(wb, OPTION_SHEET, OPTION_COLS, options, "B3")
     _table(wb, TARGET_SHEET, TARGET_COLS, data.get("targets") or [], "B3")
     _table(wb, NOTE_SHEET, NOTE_COLS, [{"note": n} for n in data.get("notes") or []], "A3")
+    surveys = data.get("surveys") or []
+    _table(wb, SURVEY_SHEET, SURVEY_COLS, surveys, "B3")
+    _table(wb, QUESTION_SHEET, QUESTION_COLS, [{**q, "survey": sv.get("code")} for sv in surveys for q in sv.get("questions") or []], "C3")
     _help_sheet(wb)
     out = io.BytesIO()
     wb.save(out)
@@ -522,6 +550,12 @@ def _read(value: Any, col: Column, ind_type: str | None = None, options: list | 
         return [_enum(part, col.choices) for part in _split(value)]
     if kind == "text_list":
         return _split(value)
+    if kind == "int_list":
+        parts = _split(value) if isinstance(value, str) else [value]
+        numbers = [_number(part) for part in parts]
+        if any(not isinstance(n, int) for n in numbers):
+            raise _CellError(f"“{_shown(value)}” phải là các số nguyên cách nhau bởi “;”")
+        return numbers
     if kind == "scalar":
         if isinstance(value, int | float) and not isinstance(value, bool):
             return _number(value)
@@ -776,6 +810,36 @@ def _assemble(data: dict, tables: dict[str, list[_Row]], reader: _Reader) -> Non
                 found[0].setdefault("threshold", {})["value"] = value
     _attach_bands(tables[BAND_SHEET], indicators, reader)
     _attach_roadmaps(tables[ROADMAP_SHEET], indicators, data, reader)
+    _assemble_surveys(data, tables, reader)
+
+
+def _assemble_surveys(data: dict, tables: dict[str, list[_Row]], reader: _Reader) -> None:
+    """Surveys (trang Khảo sát) and their questions (trang Câu hỏi khảo sát, keyed by survey code) into `data`."""
+    if not tables[SURVEY_SHEET] and not tables[QUESTION_SHEET]:
+        return
+    data["surveys"] = []
+    by_code: dict[str, int] = {}
+    for si, row in enumerate(tables[SURVEY_SHEET]):
+        survey: dict = {}
+        reader.locs[("surveys", si)] = (SURVEY_SHEET, row.cells["code"])
+        reader.fill(SURVEY_SHEET, row, SURVEY_COLS, survey, ("surveys", si))
+        _drop_empty_source(survey)
+        survey["questions"] = []
+        data["surveys"].append(survey)
+        if isinstance(survey.get("code"), str):
+            by_code.setdefault(survey["code"], si)
+    for row in tables[QUESTION_SHEET]:
+        code = reader.read(QUESTION_SHEET, row, QUESTION_COLS[0])
+        if code is None or code not in by_code:
+            reader.error(QUESTION_SHEET, row.cells["survey"], f"không có khảo sát mã “{code or ''}” trong trang {SURVEY_SHEET}")
+            continue
+        si = by_code[code]
+        questions = data["surveys"][si]["questions"]
+        path = ("surveys", si, "questions", len(questions))
+        reader.locs[path] = (QUESTION_SHEET, row.cells["code"])
+        question: dict = {}
+        reader.fill(QUESTION_SHEET, row, QUESTION_COLS[1:], question, path)
+        questions.append(question)
 
 
 def _by_key(cols: tuple[Column, ...], key: str) -> Column:

@@ -547,6 +547,14 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
         except EntryRefused as exc:
             errors.setdefault(ind.field_name, []).append(str(exc))
             continue
+        answer = submission.answer_for(code)
+        survey_note = answer.from_survey if answer is not None else None
+        if survey_note is not None and not judged.agreed and judged.override() is not None and not judged.comment.strip():
+            errors.setdefault(ind.field_name, []).append(
+                _("Chỉ tiêu %(code)s lấy từ khảo sát trực tuyến của người dân (n = %(n)s): khi không đồng ý với giá trị "
+                  "này, hãy ghi lý do vào ô “Nhận xét” (ví dụ: phiếu giấy bổ sung, phản hồi bất thường). Chỉ tiêu này CHƯA được lưu.",
+                  code=code, n=format_decimal(survey_note.get("n", 0))))
+            continue
         value, met, points, comment = judged.value, judged.met, judged.points, judged.comment
         appraisal = existing.get(code)
         if appraisal is None:
@@ -566,8 +574,11 @@ def save_appraisal(session: Session, actor: User, submission_id: int, entries: d
             evaluate_indicator(ind, AnswerInput(value, evidence_count=1), submission.campaign.year).met if value is not None else None)
         session.add(ScoreEvent(submission_id=submission.id, indicator_code=code, kind="appraised", met=effective_met,
                                points=points, actor_id=actor.id, reason=comment))
+        extra: dict[str, Any] = {"agreed": True} if judged.agreed else {}
+        if survey_note is not None and not judged.agreed and judged.override() is not None:
+            extra.update(survey_override=True, survey_n=survey_note.get("n"), reason=comment)
         record(session, actor, "score.appraise", submission, indicator=code, met=effective_met,
-               points=str(points) if points is not None else None, **({"agreed": True} if judged.agreed else {}))
+               points=str(points) if points is not None else None, **extra)
     for group_code in sign_groups:
         if allowed_groups is not None and group_code not in allowed_groups:
             continue

@@ -100,9 +100,18 @@ class Answer(db.Model):
     #: storage hold {"v": <JSON number>}.
     value: Mapped[Any | None] = mapped_column(sa.JSON)
     explanation: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Where the value came from when not typed by the official: {"source": "survey", "survey": code,
+    #: "link_id": id, "n": responses, "min_sample": int, "margin": "6.1", "low": "80.2", "high": "91.0"
+    #: (percent, exact text), "at": ISO 8601 UTC of the last fill}; null for a typed answer.
+    meta: Mapped[dict | None] = mapped_column(sa.JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
 
     submission: Mapped[Submission] = relationship(back_populates="answers")
+
+    @property
+    def from_survey(self) -> dict | None:
+        """The survey note ({"n", "margin", …}, see `meta`) when the value was filled from the citizen survey, else None."""
+        return self.meta if isinstance(self.meta, dict) and self.meta.get("source") == "survey" else None
 
     @property
     def parsed(self) -> Any:

@@ -63,13 +63,68 @@ class Context:
     appraisals: dict = field(default_factory=dict)
     #: The scorer's view of the answers (indicator code → AnswerInput); None: read from `submission` when first asked.
     answer_inputs: dict | None = None
+    #: Citizen surveys of the unit (issue 14): indicator code → app.surveys.services.LinkResult (links that exist).
+    survey_results: dict = field(default_factory=dict)
 
     @property
     def answers(self) -> dict[str, AnswerInput]:
-        """Indicator code → AnswerInput (value, evidence count, explanation) of the submission, read once per context."""
+        """Indicator code → AnswerInput (value, evidence count, explanation) of the submission, read once per context;
+        an indicator the survey fills now (see `survey_live`) carries the survey's value."""
         if self.answer_inputs is None:
-            self.answer_inputs = answers_of(self.submission)
+            self.answer_inputs = effective_answers(self)
         return self.answer_inputs
+
+    def survey_live(self, code: str) -> Any:
+        """The LinkResult whose value the indicator `code` takes now, or None.
+
+        The survey fills the indicator once it has its minimum sample, while the questionnaire is a draft (or the
+        indicator was returned to the unit); after submission the stored value is frozen.
+        """
+        result = self.survey_results.get(code)
+        if result is None or not result.fill.ready:
+            return None
+        status = self.submission.status if self.submission is not None else "draft"
+        if status == "draft" or (status == "returned" and self.editable_codes is not None and code in self.editable_codes):
+            return result
+        return None
+
+    def survey_stored(self, code: str) -> dict | None:
+        """The stored survey note of the indicator's answer (`Answer.meta`) when its value came from the survey."""
+        answer = self.submission.answer_for(code) if self.submission is not None else None
+        return answer.from_survey if answer is not None else None
+
+    def survey_display(self, code: str) -> dict | None:
+        """What the pages show for a survey indicator, or None when it has no survey.
+
+        {"live": LinkResult or None, "stored": note or None, "frozen": True when the shown value was fixed at
+        submission, "text": "87,6 % — từ khảo sát trực tuyến, n = 137, ± 6 %" or "", "note": the part after the
+        value or "", "progress": "Khảo sát trực tuyến: 12/30 phản hồi — cần thêm 18 phản hồi" or "",
+        "survey": the Survey, "result": LinkResult or None, "minimum_default": bool}.
+        """
+        from app.surveys import fill as survey_fill
+
+        survey = self.criteria.survey_feeding(code)
+        if survey is None or self.campaign is None:  # the criteria preview has no campaign
+            return None
+        result = self.survey_results.get(code)
+        live = self.survey_live(code)
+        stored = self.survey_stored(code)
+        out = {"survey": survey, "result": result, "live": live, "stored": None, "frozen": False, "text": "", "note": "",
+               "progress": "", "minimum_default": survey.min_sample_origin == "default"}
+        if live is not None:
+            out["text"] = survey_fill.fill_text(live.fill.value, live.fill.n, live.fill.margin)
+            out["note"] = survey_fill.note_text(live.fill.n, live.fill.margin)
+        elif stored is not None:
+            answer = self.submission.answer_for(code)
+            out["stored"] = stored
+            out["frozen"] = self.submission.status != "draft"
+            out["text"] = survey_fill.fill_text(answer.parsed, stored["n"], stored["margin"])
+            out["note"] = survey_fill.note_text(stored["n"], stored["margin"])
+        if live is None:
+            n = result.fill.n if result is not None else 0
+            if n < survey.min_sample:
+                out["progress"] = survey_fill.progress_text(n, survey.min_sample)
+        return out
 
     def editable(self, code: str) -> bool:
         return self.can_edit and (self.editable_codes is None or code in self.editable_codes)
@@ -166,9 +221,16 @@ def open_context(session: Session, actor: User, campaign_id: int, unit_id: int, 
     elif today > campaign.effective_close:
         reason = _("Đợt đánh giá đã đóng ngày %(date)s; phiếu chỉ xem được.", date=campaign.effective_close.strftime("%d/%m/%Y"))
     own = actor.role == "official" and actor.unit_id == unit.id
-    return Context(campaign, unit, submission, campaign.criteria_version.criteria, can_edit=not reason, locked_reason=reason,
+    criteria = campaign.criteria_version.criteria
+    surveys = {}
+    if criteria.surveys:
+        from app.surveys.services import fills_for
+
+        surveys = fills_for(session, campaign, unit, criteria)
+    return Context(campaign, unit, submission, criteria, can_edit=not reason, locked_reason=reason,
                    editable_codes={r.indicator_code for r in returns} if status == "returned" else None, returns=returns,
-                   appraisals=_appraisals(session, submission) if submission is not None and (own or actor.role != "official") else {})
+                   appraisals=_appraisals(session, submission) if submission is not None and (own or actor.role != "official") else {},
+                   survey_results=surveys)
 
 
 def _require_edit(ctx: Context) -> None:
@@ -249,6 +311,7 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
         if item is not None and ctx.editable(item.indicator_code):
             submission.evidence.remove(item)
             record(session, actor, "evidence.remove", submission, indicator=item.indicator_code, file=item.original_name, sha256=item.sha256)
+    now = dt.datetime.now(dt.UTC)
     for indicator in group.indicators:
         if not ctx.editable(indicator.code):
             continue
@@ -258,16 +321,23 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
             answer = Answer(indicator_code=indicator.code, value=None, explanation="")
             submission.answers.append(answer)
         raw_value = nfc(values.get(name))
-        if indicator.allow_na and not_applicable.get(name):
+        live = ctx.survey_live(indicator.code)
+        if live is not None:
+            from app.surveys.fill import apply_fill
+
+            apply_fill(answer, live, now)  # the survey's value: whatever was posted for this field is ignored
+        elif indicator.allow_na and not_applicable.get(name):
             if raw_value and raw_value.strip():
                 errors.setdefault(name, []).append(_("Chọn “Không áp dụng” hoặc nhập giá trị, không chọn cả hai."))
             else:
                 answer.value = dict(NOT_APPLICABLE)
+                answer.meta = None
         else:
             try:
                 parsed = get_type(indicator.type).parse(raw_value, list(indicator.options), locale)
                 if answer.not_applicable or not same_value(load_value(answer.value), parsed):  # an old {"v": 10} row saved back unchanged stays
                     answer.value = dump_value(parsed)
+                answer.meta = None  # typed by the official (a survey below its minimum no longer fills it)
             except AnswerError as exc:
                 errors.setdefault(name, []).append(answer_error(exc))
         explanation = nfc(explanations.get(name)) or ""
@@ -325,16 +395,53 @@ def answers_of(submission: Submission | None) -> dict[str, AnswerInput]:
     counts: dict[str, int] = {}
     for item in submission.evidence:
         counts[item.indicator_code] = counts.get(item.indicator_code, 0) + 1
-    result = {a.indicator_code: AnswerInput(a.parsed, counts.get(a.indicator_code, 0), a.explanation or "", a.not_applicable)
+    # a value filled from the citizen survey has the survey as its evidence (no file is required for it)
+    result = {a.indicator_code: AnswerInput(a.parsed, max(counts.get(a.indicator_code, 0), 1 if a.from_survey else 0),
+                                            a.explanation or "", a.not_applicable)
               for a in submission.answers}
     for code, count in counts.items():
         result.setdefault(code, AnswerInput(None, count, ""))
     return result
 
 
+def effective_answers(ctx: Context) -> dict[str, AnswerInput]:
+    """`answers_of` the context's submission, with the survey's value for every indicator the survey fills now
+    (`Context.survey_live`): the survey counts as the evidence, the official's explanation is kept."""
+    answers = answers_of(ctx.submission)
+    for code, live in ctx.survey_results.items():
+        if ctx.survey_live(code) is None:
+            continue
+        old = answers.get(code, AnswerInput())
+        answers[code] = AnswerInput(live.fill.value, max(old.evidence_count, 1), old.explanation, False)
+    return answers
+
+
+def apply_survey_fills(ctx: Context, now: dt.datetime | None = None) -> list[str]:
+    """Store the survey's value (with n and the interval, `Answer.meta`) in every answer the survey fills now.
+
+    Needs `ctx.submission`. Returns the indicator codes whose stored answer changed. Called at submission, which
+    freezes the value: later responses do not change a submitted questionnaire.
+    """
+    from app.surveys.fill import apply_fill
+
+    now = now or dt.datetime.now(dt.UTC)
+    changed = []
+    for code, live in ctx.survey_results.items():
+        if ctx.survey_live(code) is None or ctx.criteria.indicator(code) is None:
+            continue
+        answer = ctx.submission.answer_for(code)
+        if answer is None:
+            answer = Answer(indicator_code=code, value=None, explanation="")
+            ctx.submission.answers.append(answer)
+        if apply_fill(answer, live, now):
+            changed.append(code)
+    ctx.answer_inputs = None
+    return changed
+
+
 def current_result(ctx: Context) -> SetResult:
-    """The provisional score of the context's submission, for the campaign's year."""
-    return score_set(ctx.criteria, answers_of(ctx.submission), ctx.campaign.year)
+    """The provisional score of the context's submission (survey values applied), for the campaign's year."""
+    return score_set(ctx.criteria, effective_answers(ctx), ctx.campaign.year)
 
 
 @dataclass
@@ -347,7 +454,7 @@ class Problem:
 
 def submission_problems(ctx: Context) -> list[Problem]:
     """Everything that blocks submission, by group and indicator."""
-    answers = answers_of(ctx.submission)
+    answers = effective_answers(ctx)
     result = score_set(ctx.criteria, answers, ctx.campaign.year)
     problems: list[Problem] = []
     for group in ctx.criteria.groups:
@@ -383,6 +490,7 @@ def submit(session: Session, actor: User, campaign_id: int, unit_id: int, *, exp
     if ctx.submission is None:
         raise ValidationFailed(_("Phiếu chưa có dữ liệu. Hãy điền các nhóm tiêu chí trước khi gửi."))
     _check_version(ctx, expected_version)
+    apply_survey_fills(ctx)  # the survey's value is frozen from here on
     problems = submission_problems(ctx)
     if problems:
         raise ValidationFailed(
@@ -506,7 +614,8 @@ def next_action_of(session: Session, ctx: Context, today: dt.date | None = None)
 
 def unit_dashboard(session: Session, actor: User) -> list[dict[str, Any]]:
     """For an official: each campaign covering their unit, newest first, as dicts with `campaign`, `submission`
-    (or None), `open` (bool), `answered` and `total` (indicators), `next` (NextAction).
+    (or None), `open` (bool), `answered` and `total` (indicators), `next` (NextAction), `surveys`
+    ([app.surveys.fill.DashboardSurvey] of the set's citizen surveys, empty when it has none).
 
     A fixed number of queries whatever the number of campaigns: campaigns with their unit lists and criteria
     versions, the unit's submissions with their answers, the current round's returns and valid certificates.
@@ -531,6 +640,9 @@ def unit_dashboard(session: Session, actor: User) -> list[dict[str, Any]]:
             if item.round == sub.round:
                 returns.setdefault(sub.id, []).append(item)
     certs = valid_certificates(session, [s.id for s in submissions.values() if s.status == "recognised"])
+    from app.surveys.fill import dashboard_surveys
+
+    surveys = dashboard_surveys(session, campaigns, actor.unit_id)  # no query when no set has surveys
     today = today_local()
     rows = []
     for campaign in campaigns:
@@ -539,5 +651,6 @@ def unit_dashboard(session: Session, actor: User) -> list[dict[str, Any]]:
         sid = submission.id if submission is not None else None
         rows.append({"campaign": campaign, "submission": submission, "open": campaign.is_open(today),
                      "answered": answered_count(criteria, submission), "total": len(criteria.indicators),
-                     "next": next_action(campaign, criteria, submission, today, returns.get(sid, []), certs.get(sid))})
+                     "next": next_action(campaign, criteria, submission, today, returns.get(sid, []), certs.get(sid)),
+                     "surveys": surveys.get(campaign.id, [])})
     return rows

@@ -120,6 +120,18 @@ MATRIX = {
     ("submissions.evidence", "GET"): ("/assessments/evidence/{evidence_a}", UNIT_A),
     ("verify.verify", "GET"): ("/verify/{verify_code}", ALL_OK),
     ("verify.verify_form", "GET"): ("/verify", ALL_OK),
+    # The public citizen survey: no login; a POST without a valid form is refused with the form again.
+    ("survey_public.respond", "GET"): ("/khao-sat/{survey_code}", ALL_OK),
+    ("survey_public.respond", "POST"): ("/khao-sat/{survey_code}", expect("any", "any", "any", "any", "any", "any", "any")),
+    # A unit's survey results: its officials, reviewers of the set, viewers, admins; exclusion: reviewers of the set, admins.
+    ("surveys.results", "GET"): ("/surveys/{survey_link}", UNIT_A),
+    ("surveys.exclude", "POST"): ("/surveys/{survey_link}/exclude", REVIEWERS),
+    # The city-wide survey report (aggregates only): readers of the campaign's set, never officials.
+    ("surveys.report", "GET"): ("/surveys/report?campaign_id={campaign}", READERS),
+    ("surveys.report_csv", "GET"): ("/surveys/report.csv?campaign_id={campaign}", READERS),
+    ("surveys.report_xlsx", "GET"): ("/surveys/report.xlsx?campaign_id={campaign}", READERS),
+    # The unit's survey poster (A4 PDF): its officials, reviewers of the set, admins; the first print makes the link.
+    ("survey_poster.poster", "GET"): ("/surveys/poster/{campaign}/{unit_a}/HAILONG_DV.pdf", expect(off_a="ok", rev_in="ok", admin="ok")),
 }
 
 
@@ -158,10 +170,15 @@ def ids(app, make_unit, make_user, make_campaign):
 
     run_job(job.id)
     a, b = data["units"]["A"], data["units"]["B"]
+    from app.surveys.services import ensure_link
+
+    survey_link = ensure_link(db.session, data["new"], a, "HAILONG_DV")
+    db.session.commit()
     sub_a = db.session.scalar(sa.select(Submission).where(Submission.unit_id == a.id, Submission.campaign_id == data["new"].id))
     return {
         "campaign": data["new"].id, "unit_a": a.id, "unit_b": b.id, "submission_a": sub_a.id, "decision": decision.id,
-        "certificate": cert.id, "verify_code": cert.verify_code, "job": job.id,
+        "certificate": cert.id, "verify_code": cert.verify_code, "job": job.id, "survey_code": survey_link.code,
+        "survey_link": survey_link.id,
         "evidence_a": db.session.scalar(sa.select(Evidence.id).where(Evidence.submission_id == sub_a.id).limit(1)),
         "notification": db.session.scalar(sa.select(Notification.id).where(Notification.user_id == data["officials"]["A"].id).limit(1)),
         "official_b_user": data["officials"]["B"].id,

@@ -12,6 +12,7 @@ look at; not in the repository) and every page's width is printed.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 import os
 import re
@@ -35,7 +36,7 @@ ROLES = {"admin": "quantri", "reviewer": "thamdinh", "official": "canbo.a", "off
 SHOTS = os.environ.get("PAGE_SHOTS", "")
 SHOT_ENDPOINTS = {"main.index", "submissions.dashboard", "submissions.group", "submissions.result", "submissions.overview", "review.queue",
                   "review.submission", "reports.section", "reports.unit_card", "verify.verify", "auth.users", "audit.index",
-                  "campaigns.detail", "certificates.decision", "auth.login"}
+                  "campaigns.detail", "certificates.decision", "auth.login", "surveys.results", "surveys.report"}
 _VARIABLE = re.compile(r"<(?:([a-zA-Z_]+)(?:\([^)]*\))?:)?([a-zA-Z_]+)>")
 #: How many pages of one endpoint each role opens (the first values differ most).
 PER_ENDPOINT = 3
@@ -124,9 +125,19 @@ def rich(app, make_unit, make_user, make_campaign):
     db.session.commit()
     run_job(job.id)
     units = data["units"]
+    survey_links, survey_codes = _survey_responses(campaign, units)
     order = {"submitted": 0, "returned": 1, "recognised": 2, "rejected": 3, "draft": 4}  # the first PER_ENDPOINT differ most
     submissions = sorted(db.session.scalars(sa.select(Submission).where(Submission.campaign_id == campaign.id)), key=lambda s: order[s.status])
     from app.reports.sections import SECTIONS
+    from app.surveys.models import SurveyResponse
+    from app.surveys.services import ensure_link
+
+    # unit D's citizen survey has its minimum sample: D's G2 page shows the survey-filled value, the dashboard its card
+    survey_link = ensure_link(db.session, campaign, units["D"], "HAILONG_DV")
+    for i in range(31):
+        db.session.add(SurveyResponse(link_id=survey_link.id, submitted_at=dt.datetime(campaign.year, 3, 1, tzinfo=dt.UTC) + dt.timedelta(hours=i),
+                                      answers={"Q5": 5 if i % 7 else 3}, comment=""))
+    db.session.commit()
 
     return {
         "campaign_id": [campaign.id, data["old"].id],
@@ -140,11 +151,37 @@ def rich(app, make_unit, make_user, make_campaign):
         "job_id": [job.id],
         "notification_id": [db.session.scalar(sa.select(Notification.id).limit(1))],
         "name": list(SECTIONS),
-        "code": [cert.verify_code],
+        "code": [cert.verify_code, *survey_codes, survey_link.code],  # a certificate's verification code, public survey codes
+        "survey_code": ["HAILONG_DV"],
         "filename": ["css/app.css"],
+        "link_id": survey_links,
         "version_id": [campaign.criteria_version_id, draft.id,
                        db.session.scalar(sa.select(CriteriaVersion.id).where(CriteriaVersion.code == "THXHCN"))],
     }
+
+
+def _survey_responses(campaign, units) -> tuple[list[int], list[str]]:
+    """Citizen survey links of units A (36 responses over three months, a burst of 9 from one network, a comment
+    with markup) and B (5 responses: below the minimum sample), so the results and report pages have data.
+    Returns the link ids and the links' public codes."""
+    import datetime as dt
+
+    from app.surveys import services as surveys
+
+    link_a = surveys.ensure_link(db.session, campaign, units["A"], "HAILONG_DV")
+    link_b = surveys.ensure_link(db.session, campaign, units["B"], "HAILONG_DV")
+    for i in range(36):
+        at = dt.datetime(2026, 4 + i % 3, 2 + i // 3, 3, 0, tzinfo=dt.UTC)
+        answers = {"Q1": 1 + i % 5, "Q2": "yes" if i % 3 else "no", "Q3": 2 + i % 4, "Q4": 5 - i % 3, "Q5": 5 if i % 5 else 2}
+        comment = "Cán bộ tận tình, nhưng phải chờ lâu <b>ở quầy</b>" if i == 5 else ""
+        surveys.record_response(db.session, link_a, answers, comment, f"10.{i}.0.1", at)
+    start = dt.datetime(2026, 6, 1, 2, 2, tzinfo=dt.UTC)
+    for k in range(9):
+        surveys.record_response(db.session, link_a, {"Q5": 5}, "", "203.0.113.9", start + dt.timedelta(seconds=40 * k))
+    for i in range(5):
+        surveys.record_response(db.session, link_b, {"Q5": 4}, "", f"10.100.{i}.1", dt.datetime(2026, 5, 3 + i, 3, tzinfo=dt.UTC))
+    db.session.commit()
+    return [link_a.id, link_b.id], [link_a.code]
 
 
 @pytest.fixture

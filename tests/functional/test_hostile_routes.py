@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.submissions.models import Evidence
+from app.surveys.services import ensure_link
 from tests.functional.test_review_loop import submit_all
 
 #: Values put into each URL variable, query parameter and form field.
@@ -47,11 +48,14 @@ def targets(client, world, make_user):
     victim = make_user("nan.nhan", "official", world["unit_b"])
     evidence = db.session.scalar(sa.select(Evidence.id).limit(1))
     cset = world["campaign"].criteria_version.criteria
+    link = ensure_link(db.session, world["campaign"], world["unit_a"], "HAILONG_DV")  # a survey's results and exclusion
+    db.session.commit()
     return {
         "campaign_id": world["campaign"].id, "unit_id": world["unit_a"].id, "group_code": cset.groups[0].code,
         "submission_id": sub.id, "user_id": victim.id, "evidence_id": evidence or 1, "cert_id": 1, "decision_id": 1, "job_id": 1,
         "notification_id": 1, "name": "plan", "code": "ABC123", "filename": "css/app.css",
-        "version_id": world["campaign"].criteria_version_id,
+        "version_id": world["campaign"].criteria_version_id, "survey_code": "HAILONG_DV",
+        "link_id": link.id,
     }
 
 
@@ -136,5 +140,5 @@ def test_the_walk_covers_every_rule(app):
     """Every variable of every rule has a real value in the walk (a new route must be added to `targets`)."""
     names = {name for rule in app.url_map.iter_rules() for name in rule.arguments}
     known = {"campaign_id", "unit_id", "group_code", "submission_id", "user_id", "evidence_id", "cert_id", "decision_id", "job_id",
-             "notification_id", "name", "code", "filename", "version_id"}
+             "notification_id", "name", "code", "filename", "version_id", "link_id", "survey_code"}
     assert names <= known, names - known

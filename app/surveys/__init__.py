@@ -1,0 +1,1 @@
+"""Citizen surveys (“Nhân dân trực tiếp đánh giá”): public links, responses, exclusions, results."""
