@@ -228,11 +228,13 @@ def test_hostile_appraisal_points_get_a_message_never_a_500(reviewing):
     url = f"/review/{sub.id}"
     for points in HOSTILE_POINTS:
         values = form_values(client.get(url).get_data(as_text=True))  # the current version (the first save starts the review)
-        response = client.post_form(url, {**values, ind.field_name + "_points": points, "action": "save"})
+        response = client.post_form(url, {**values, ind.field_name + "_agree": "disagree", ind.field_name + "_points": points, "action": "save"})
         assert response.status_code == 422, (points, response.status_code)
         page = response.get_data(as_text=True)
         assert f'id="{ind.field_name}-err"' in page and "chưa được lưu" in page.lower(), points
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Appraisal).where(Appraisal.points.is_not(None))) == 0
+        # the other indicators' agreements may be saved; the hostile points never are
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Appraisal).where(
+            Appraisal.indicator_code == ind.code, Appraisal.points.is_not(None))) == 0
 
 
 def test_appraisal_points_and_values_are_stored_exactly_and_shown_back(reviewing):
@@ -244,7 +246,8 @@ def test_appraisal_points_and_values_are_stored_exactly_and_shown_back(reviewing
     page = client.get(url).get_data(as_text=True)
     assert f'id="{number.field_name}-hint"' in page and f'id="{first.field_name}_points-hint"' in page
     values = form_values(page)
-    response = client.post_form(url, {**values, first.field_name + "_points": "2,5", number.field_name: "12345,678", "action": "save"})
+    response = client.post_form(url, {**values, first.field_name + "_agree": "disagree", first.field_name + "_points": "2,5",
+                                      number.field_name + "_agree": "disagree", number.field_name: "12345,678", "action": "save"})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     db.session.expire_all()
     appraisal = db.session.scalar(sa.select(Appraisal).where(Appraisal.indicator_code == first.code))

@@ -183,7 +183,7 @@ def test_downloads_hold_aggregates_only(client, survey, world):
         sheets = "".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
     assert "Phường Lê Chân" in sheets
     hashes = set(db.session.scalars(sa.select(SurveyResponse.network_hash).where(SurveyResponse.network_hash.is_not(None))))
-    assert len(hashes) > 40
+    assert len(hashes) > 10  # hashes to look for (keys past 30 days were dropped as the backdated responses came in)
     for content in (text, sheets):
         assert "alert(1)" not in content and "<script" not in content and "&lt;script" not in content and "Cán bộ nhiệt tình" not in content
         assert not any(h in content or h[:16] in content for h in hashes)
