@@ -130,13 +130,29 @@ def runner(app):
     return app.test_cli_runner()
 
 
+_PARSED: dict[tuple, list] = {}
+
+
+def _parsed_criteria(folder: str) -> list:
+    """The repository's criteria files parsed and validated once per test process (keyed by the folder and every
+    file's size and mtime, so a test that writes a file gets a fresh parse). The parsed sets are immutable."""
+    from app.campaigns.services import validate_paths
+
+    files = sorted(Path(folder).glob("**/*.y*ml"))
+    key = (str(folder), *((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+    if key not in _PARSED:
+        sets, errors = validate_paths([folder])
+        assert not errors, errors
+        _PARSED[key] = sets
+    return _PARSED[key]
+
+
 @pytest.fixture
 def criteria(app):
     """Load the repository's criteria files; returns {code: CriteriaVersion}."""
-    from app.campaigns.services import latest_versions, load_criteria, validate_paths
+    from app.campaigns.services import latest_versions, load_criteria
 
-    sets, errors = validate_paths([app.config["CRITERIA_DIR"]])
-    assert not errors, errors
+    sets = _parsed_criteria(app.config["CRITERIA_DIR"])
     load_criteria(db.session, sets)
     db.session.commit()
     return {v.code: v for v in latest_versions(db.session)}
