@@ -27,6 +27,8 @@ from app.auth.models import User
 from app.campaigns.models import Campaign
 from app.clock import LOCAL_TZ
 from app.errors import NotFound, PermissionDenied, ValidationFailed
+from app.review.services import can_read as review_can_read
+from app.review.services import can_review
 from app.units.models import Unit
 
 from .models import SurveyExclusion, SurveyHashKey, SurveyLink, SurveyResponse
@@ -98,17 +100,16 @@ def is_open(link: SurveyLink, today: dt.date) -> bool:
 
 
 def can_read(actor: User, link: SurveyLink) -> bool:
-    """Officials of the unit, reviewers of the set, viewers and admins read a link's results."""
-    if actor.role in ("admin", "viewer"):
-        return True
-    if actor.role == "reviewer":
-        return link.campaign.criteria_version.code in actor.scope_codes
-    return actor.role == "official" and actor.unit_id == link.unit_id
+    """Officials of the unit, reviewers of the set, viewers and admins read a link's results (the campaign's
+    reading rule of app.review.services.can_read, plus the unit's own officials)."""
+    if actor.role == "official":
+        return actor.unit_id == link.unit_id
+    return review_can_read(actor, link.campaign)
 
 
 def can_moderate(actor: User, link: SurveyLink) -> bool:
-    """Reviewers of the set and admins may exclude bursts."""
-    return actor.role == "admin" or (actor.role == "reviewer" and link.campaign.criteria_version.code in actor.scope_codes)
+    """Reviewers of the set and admins may exclude bursts: the reviewing rule of app.review.services.can_review."""
+    return can_review(actor, link.campaign)
 
 
 def readable_link(session: Session, actor: User, link_id: int) -> SurveyLink:
