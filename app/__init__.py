@@ -137,7 +137,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     labels.register(app)  # code labels, citations, English criteria texts
 
-    from .review.services import status_label
+    from .workflow.services import status_label
 
     app.jinja_env.globals["status_label"] = status_label
     from .criteria_sets.services import is_manager

@@ -12,7 +12,9 @@ from app.assessment.numbers import format_number
 from app.auth.models import User
 from app.auth.services import HashCost, create_user
 from app.campaigns.models import Campaign
-from app.review import services as review
+from app.decisions.services import create_decision
+from app.review.appraisal import AppraisalInput, save_appraisal
+from app.review.outcomes import approve, return_for_revision
 from app.submissions import services as subs
 from app.submissions.models import Submission
 from app.units.services import find_by_name
@@ -85,17 +87,17 @@ def seed_review_states(session, password: str) -> list[tuple[str, str, str]]:
         cset = campaign.criteria_version.criteria
         first, second = cset.indicators[0], cset.indicators[5]
         if state == "returned":
-            review.save_appraisal(session, reviewer, sub.id, {first.code: review.AppraisalInput(met="not_met", comment="Ảnh minh chứng chưa rõ.")})
-            review.return_for_revision(session, reviewer, sub.id, {first.code: "Bổ sung ảnh chụp bảng công khai tại trụ sở.",
+            save_appraisal(session, reviewer, sub.id, {first.code: AppraisalInput(met="not_met", comment="Ảnh minh chứng chưa rõ.")})
+            return_for_revision(session, reviewer, sub.id, {first.code: "Bổ sung ảnh chụp bảng công khai tại trụ sở.",
                                                                     second.code: "Số liệu chưa khớp với sổ theo dõi."},
                                        subs.today_local() + dt.timedelta(days=14))
         elif state in ("approved", "recognised"):
-            review.save_appraisal(session, reviewer, sub.id, {second.code: review.AppraisalInput(comment="Đã kiểm tra thực tế.")})
-            review.approve(session, reviewer, sub.id, "Đạt yêu cầu (dữ liệu mẫu).")
+            save_appraisal(session, reviewer, sub.id, {second.code: AppraisalInput(comment="Đã kiểm tra thực tế.")})
+            approve(session, reviewer, sub.id, "Đạt yêu cầu (dữ liệu mẫu).")
             if state == "recognised":
                 to_recognise.append(sub.id)
     if to_recognise:
-        review.create_decision(session, admin, campaign.id, number="01/QĐ-UBND (mẫu)", decided_on=subs.today_local(),
+        create_decision(session, admin, campaign.id, number="01/QĐ-UBND (mẫu)", decided_on=subs.today_local(),
                                signer_name="Nguyễn Văn Mẫu", signer_title="Chủ tịch UBND thành phố (mẫu)",
                                issuing_body="Ủy ban nhân dân thành phố Hải Phòng (dữ liệu mẫu)", submission_ids=to_recognise,
                                scan=None, upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"])

@@ -40,7 +40,7 @@ SUBMISSION_STATUS = {
     "draft": _l("Đang soạn"), "submitted": _l("Đã gửi"), "in_review": _l("Đang thẩm định"), "returned": _l("Trả lại bổ sung"),
     "resubmitted": _l("Đã gửi lại"), "approved": _l("Đã duyệt"), "rejected": _l("Không chấp thuận"), "recognised": _l("Đã công nhận"),
 }
-#: Steps of the submission workflow (app.review.workflow), as a verb.
+#: Steps of the submission workflow (app.workflow.states), as a verb.
 WORKFLOW_ACTION = {
     "submit": _l("gửi phiếu"), "start_review": _l("nhận thẩm định"), "return": _l("trả lại bổ sung"), "resubmit": _l("gửi lại"),
     "approve": _l("duyệt"), "reject": _l("không chấp thuận"), "recognise": _l("công nhận"), "reopen": _l("mở lại"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.decisions.services import create_decision
 from app.extensions import db
-from app.review import services as review
+from app.review.appraisal import AppraisalInput, save_appraisal
+from app.review.outcomes import approve, reject, return_for_revision
 from app.submissions import services as subs
 from tests.helpers import evidence_file, passing_raw
 
@@ -36,25 +38,25 @@ def build(app, make_unit, make_user, make_campaign):
     make_user("xem", "viewer")
     old = make_campaign("CQTT", name="CQTT 2025", year=2025)
     new = make_campaign("CQTT", name="CQTT 2026", year=2026)
-    g11 = review.AppraisalInput(met="not_met", comment="Thiếu minh chứng")
+    g11 = AppraisalInput(met="not_met", comment="Thiếu minh chứng")
     # 2025: A approved with G1.1 not met → final 93,75
     s = fill_and_submit(app, officials["A"], old, units["A"])
-    review.save_appraisal(db.session, reviewer, s.id, {"G1.1": review.AppraisalInput(met="not_met")})
+    save_appraisal(db.session, reviewer, s.id, {"G1.1": AppraisalInput(met="not_met")})
     # core indicator G1.1 not met would fail approval; so in 2025 G1.2 instead
-    review.save_appraisal(db.session, reviewer, s.id, {"G1.1": review.AppraisalInput(met=""), "G1.2": review.AppraisalInput(met="not_met")})
-    review.approve(db.session, reviewer, s.id)
+    save_appraisal(db.session, reviewer, s.id, {"G1.1": AppraisalInput(met=""), "G1.2": AppraisalInput(met="not_met")})
+    approve(db.session, reviewer, s.id)
     # 2026
     sa_ = fill_and_submit(app, officials["A"], new, units["A"])
-    review.approve(db.session, reviewer, sa_.id)
-    review.create_decision(db.session, admin, new.id, number="01/QĐ", decided_on=dt.date.today(), signer_name="A",
+    approve(db.session, reviewer, sa_.id)
+    create_decision(db.session, admin, new.id, number="01/QĐ", decided_on=dt.date.today(), signer_name="A",
                            signer_title="Chủ tịch", issuing_body="UBND", submission_ids=[sa_.id], scan=None,
                            upload_dir=app.config["UPLOAD_DIR"], max_bytes=10**6)
     sb = fill_and_submit(app, officials["B"], new, units["B"])
-    review.save_appraisal(db.session, reviewer, sb.id, {"G1.1": g11})
-    review.return_for_revision(db.session, reviewer, sb.id, {"G1.1": "Bổ sung"}, dt.date.today() + dt.timedelta(days=5))
+    save_appraisal(db.session, reviewer, sb.id, {"G1.1": g11})
+    return_for_revision(db.session, reviewer, sb.id, {"G1.1": "Bổ sung"}, dt.date.today() + dt.timedelta(days=5))
     sc = fill_and_submit(app, officials["C"], new, units["C"])
-    review.save_appraisal(db.session, reviewer, sc.id, {"G1.1": g11})
-    review.reject(db.session, reviewer, sc.id, "Không đạt chỉ tiêu cốt lõi")
+    save_appraisal(db.session, reviewer, sc.id, {"G1.1": g11})
+    reject(db.session, reviewer, sc.id, "Không đạt chỉ tiêu cốt lõi")
     fill_and_submit(app, officials["E"], new, units["E"])
     db.session.commit()
     return {"units": units, "old": old, "new": new, "officials": officials, "reviewer": reviewer}

@@ -17,9 +17,10 @@ from app.audit.services import record
 from app.auth.models import User
 from app.clock import to_local
 from app.config import public_base_url
+from app.decisions.services import get_decision
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.review.models import RecognitionDecision
-from app.review.services import can_read, can_review, get_decision
+from app.review.services import can_read, can_review
 from app.submissions.models import Submission
 from app.text import nfc
 

@@ -22,7 +22,8 @@ public = Blueprint("verify", __name__)
 @bp.route("/decisions/<int:decision_id>")
 @login_required
 def decision(decision_id: int):
-    from app.review.services import can_review, get_decision
+    from app.decisions.services import get_decision
+    from app.review.services import can_review
 
     decision = get_decision(db.session, current_user, decision_id)
     certs = services.certificates_of_decision(db.session, current_user, decision_id)

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from app.campaigns.models import Campaign
 from app.campaigns.services import units_in_scope
 from app.review.models import ReturnItem
-from app.review.services import officials_of
 from app.submissions.models import Submission
+from app.workflow.services import officials_of
 
 from .services import notify
 

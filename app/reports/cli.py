@@ -14,8 +14,8 @@ bp = Blueprint("reports_cli", __name__, cli_group="reports")
 @bp.cli.command("rebuild-scores")
 def rebuild_scores() -> None:
     """Refresh the score rows of every submitted submission (idempotent)."""
-    from app.review.scores import refresh_scores
     from app.submissions.models import Submission
+    from app.workflow.results import refresh_scores
 
     subs = list(db.session.scalars(sa.select(Submission).where(Submission.status != "draft")))
     for submission in subs:

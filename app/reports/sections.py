@@ -82,7 +82,7 @@ def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list
         return [(str(SECTIONS["funnel"]), headers, rows), (_("Đúng hạn, trễ hạn"), [_("Loại"), _("Số đơn vị"), _("Tỷ lệ (%)")], timely)]
     if name == "ranking":
         headers = [_("Hạng"), _("Đơn vị"), _("Loại"), _("Trạng thái"), _("Điểm (%)"), _("Kết quả"), _("Loại điểm"), _("Tự chấm (%)")]
-        from app.review.services import status_label
+        from app.workflow.services import status_label
 
         rows = [[r.rank, r.unit_name, label(r.unit_type, "unit_type"), status_label(r.status), _pct(r.score),
                  "" if r.passed is None else (_("Đạt") if r.passed else _("Chưa đạt")), _("thẩm định") if r.appraised else _("tự chấm (chưa thẩm định)"), _pct(r.self_score)] for r in data]

@@ -9,18 +9,23 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import saves
 from app.campaigns.services import campaigns_for, known_set_codes, set_choices
+from app.decisions import services as decision_services
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.labels import choices as label_choices
 from app.numbers import num
 from app.params import int_list, parse_int, warn_ignored_filters
+from app.review import appraisal, outcomes
+from app.review import assignments as group_assignments
+from app.review import queue as review_queue
 from app.submissions import uploads
 from app.submissions.services import Upload, parse_version
 from app.web import commit_after, csrf_rerender, render_service_errors, send_attachment
+from app.workflow import services as workflow
+from app.workflow.states import STATES
 
 from . import services
 from .forms import ApproveForm, CampaignReopenForm, DecisionForm, QueueFilterForm, RejectForm, ReopenForm, ReturnForm, build_appraisal_form
-from .workflow import STATES
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -37,11 +42,11 @@ def queue():
     form.campaign_id.choices = [("", _("Tất cả"))] + [(c.id, c.name) for c in campaigns_for(db.session, current_user)]
     form.set_code.choices = [("", _("Tất cả"))] + set_choices(db.session, known_set_codes(db.session))
     form.unit_type.choices = [("", _("Tất cả"))] + label_choices("unit_type")
-    form.status.choices = [("", _("Tất cả"))] + [(s, services.status_label(s)) for s in STATES if s != "draft"]
+    form.status.choices = [("", _("Tất cả"))] + [(s, workflow.status_label(s)) for s in STATES if s != "draft"]
     warn_ignored_filters(form)
-    flt = services.QueueFilter(campaign_id=form.campaign_id.data, set_code=form.set_code.data or "", unit_type=form.unit_type.data or "",
+    flt = review_queue.QueueFilter(campaign_id=form.campaign_id.data, set_code=form.set_code.data or "", unit_type=form.unit_type.data or "",
                                status=form.status.data or "", deadline=form.deadline.data or "")
-    return render_template("review/queue.html", form=form, rows=services.queue(db.session, current_user, flt))
+    return render_template("review/queue.html", form=form, rows=review_queue.queue(db.session, current_user, flt))
 
 
 def _page(ctx, form=None, errors=None, status=200, report=None, decide_forms=None):
@@ -52,8 +57,8 @@ def _page(ctx, form=None, errors=None, status=200, report=None, decide_forms=Non
     decide.update(decide_forms or {})
     return render_template(
         "review/submission.html", ctx=ctx, form=form, errors=errors or {}, report=report, return_form=_return_form(ctx),
-        summary=summary(ctx.final_result), state_of=services.appraisal_state,
-        status_label=services.status_label, **decide,
+        summary=summary(ctx.final_result), state_of=appraisal.appraisal_state,
+        status_label=workflow.status_label, **decide,
     ), status
 
 
@@ -61,7 +66,7 @@ def _decide_rerender(submission_id: int):
     """The appraisal page after an approve / reject / reopen whose CSRF token was missing or stale (see
     app.web.csrf_rerender): nothing done; the note or reason typed is kept in its form (with the version the page
     was opened at, so a submission changed since then still conflicts)."""
-    ctx = services.review_context(db.session, current_user, submission_id)
+    ctx = appraisal.review_context(db.session, current_user, submission_id)
     forms = {"approve": ("approve_form", ApproveForm), "reject": ("reject_form", RejectForm), "reopen": ("reopen_form", ReopenForm)}
     name, form_cls = forms[(request.endpoint or "").rsplit(".", 1)[-1]]
     if name == "approve_form":  # "Duyệt" is confirmed on its own page: show that page again, the note kept
@@ -79,7 +84,7 @@ def _appraisal_data(ctx) -> dict:
     locale = ui_locale()
     for ind in ctx.criteria.indicators:
         a = ctx.appraisals.get(ind.code)
-        state = services.appraisal_state(a, ctx.self_result.indicator(ind.code))
+        state = appraisal.appraisal_state(a, ctx.self_result.indicator(ind.code))
         data[ind.field_name + "_agree"] = state
         if a is None:
             continue
@@ -111,7 +116,7 @@ def _nothing_saved(headline: str, errors: dict | None = None) -> saves.SaveRepor
 
 def _appraisal_rerender(state: saves.SaveState, submission_id: int):
     """The appraisal page for a save that did not run (stale CSRF token or unreadable body); writes nothing."""
-    ctx = services.review_context(db.session, current_user, submission_id)
+    ctx = appraisal.review_context(db.session, current_user, submission_id)
     if state.body_refused:
         return _page(ctx, report=saves.SaveReport(saves.body_headline(state)), status=413)
     form = build_appraisal_form(ctx.criteria)()
@@ -124,7 +129,7 @@ def _appraisal_rerender(state: saves.SaveState, submission_id: int):
 @login_required
 @commit_after
 def submission(submission_id: int):
-    ctx = services.review_context(db.session, current_user, submission_id)
+    ctx = appraisal.review_context(db.session, current_user, submission_id)
     if request.method == "GET":
         return _page(ctx)
     form = build_appraisal_form(ctx.criteria)()
@@ -133,25 +138,25 @@ def submission(submission_id: int):
     action = request.form.get("action", "save")
     entries = _entries(ctx, action)
     try:
-        errors = services.save_appraisal(db.session, current_user, submission_id, entries, sign_groups=request.form.getlist("signoff"),
+        errors = appraisal.save_appraisal(db.session, current_user, submission_id, entries, sign_groups=request.form.getlist("signoff"),
                                          expected_version=_version(form), max_comment_chars=current_app.config["MAX_EXPLANATION_CHARS"])
         if request.form.get("action") == "return" and not errors:
             reasons = {ind.code: request.form.get(ind.field_name + "_return", "") for ind in ctx.criteria.indicators
                        if request.form.get(ind.field_name + "_return", "").strip()}
             return_form = ReturnForm()
-            services.return_for_revision(db.session, current_user, submission_id, reasons, return_form.deadline.data)
+            outcomes.return_for_revision(db.session, current_user, submission_id, reasons, return_form.deadline.data)
             flash(_("Đã trả lại %(n)d chỉ tiêu cho đơn vị bổ sung.", n=len(reasons)), "success")
             return redirect(url_for(".submission", submission_id=submission_id))
     except (ValidationFailed, Conflict, StaleDataError) as exc:
         db.session.rollback()
-        ctx = services.review_context(db.session, current_user, submission_id)
+        ctx = appraisal.review_context(db.session, current_user, submission_id)
         form.version.data = ctx.submission.version
         if isinstance(exc, StaleDataError):
             exc = Conflict(_("Phiếu vừa được người khác thay đổi. Dữ liệu bạn nhập vẫn còn trên trang; hãy xem lại rồi thực hiện lại."))
         errors = getattr(exc, "errors", {})
         return _page(ctx, form, errors, status=exc.status_code, report=_nothing_saved(exc.message, errors))
     if errors:
-        ctx = services.review_context(db.session, current_user, submission_id)
+        ctx = appraisal.review_context(db.session, current_user, submission_id)
         form.version.data = ctx.submission.version
         report = saves.SaveReport(_("Đã lưu các ô hợp lệ. %(n)d ô có lỗi CHƯA được lưu.", n=len(errors)),
                                   saved=[_("Các chỉ tiêu không có lỗi (giá trị, kết luận, điểm, nhận xét) và các xác nhận nhóm.")],
@@ -183,7 +188,7 @@ def _agree_scope_label(action: str) -> str:
     return _("nhóm %(g)s", g=group) if group else _("toàn bộ phiếu")
 
 
-def _entries(ctx, action: str) -> dict[str, services.AppraisalInput]:
+def _entries(ctx, action: str) -> dict[str, appraisal.AppraisalInput]:
     """The posted appraisal of every indicator. `<field>_agree` is 'agree', 'disagree' or absent (None: a
     page without the choice). An agree-all / agree-group button makes its indicators agreed and drops
     the value, conclusion and points typed for them (the comment and return reason stay)."""
@@ -192,11 +197,11 @@ def _entries(ctx, action: str) -> dict[str, services.AppraisalInput]:
     for ind in ctx.criteria.indicators:
         name = ind.field_name
         agree = {"agree": True, "disagree": False}.get(request.form.get(name + "_agree", ""))
-        entry = services.AppraisalInput(value=request.form.get(name), met=request.form.get(name + "_met", ""),
+        entry = appraisal.AppraisalInput(value=request.form.get(name), met=request.form.get(name + "_met", ""),
                                         points=request.form.get(name + "_points", ""), comment=request.form.get(name + "_comment", ""),
                                         agree=agree)
         if ind.code in forced and name + "_agree" in request.form:
-            entry = services.AppraisalInput(comment=entry.comment, agree=True)
+            entry = appraisal.AppraisalInput(comment=entry.comment, agree=True)
         entries[ind.code] = entry
     return entries
 
@@ -218,8 +223,8 @@ def preview(submission_id: int):
 
     if not FlaskForm().validate_on_submit():
         return {"error": _("Phiên làm việc đã hết hạn; hãy tải lại trang.")}, 400
-    ctx = services.review_context(db.session, current_user, submission_id)
-    result, differing = services.preview_appraisal(db.session, current_user, submission_id, _entries(ctx, request.form.get("action", "")))
+    ctx = appraisal.review_context(db.session, current_user, submission_id)
+    result, differing = appraisal.preview_appraisal(db.session, current_user, submission_id, _entries(ctx, request.form.get("action", "")))
     return summary(result, differing)
 
 
@@ -233,7 +238,7 @@ def _decide(submission_id: int, form_cls, action):
     except (ValidationFailed, Conflict) as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return _page(services.review_context(db.session, current_user, submission_id), status=exc.status_code)
+        return _page(appraisal.review_context(db.session, current_user, submission_id), status=exc.status_code)
     return redirect(url_for(".submission", submission_id=submission_id))
 
 
@@ -246,7 +251,7 @@ def approve(submission_id: int):
         return _approve_confirm(submission_id)
 
     def act(form):
-        result = services.approve(db.session, current_user, submission_id, form.note.data or "", _version(form))
+        result = outcomes.approve(db.session, current_user, submission_id, form.note.data or "", _version(form))
         flash(_("Đã duyệt với điểm thẩm định %(p)s%%.", p=num(result.percent)), "success")
 
     return _decide(submission_id, ApproveForm, act)
@@ -258,12 +263,12 @@ def _approve_confirm(submission_id: int, form=None, status: int = 200):
     `form` is a bound ApproveForm when the page comes back after a stale CSRF token (the note kept), with `status` 400.
     """
     services.check_reviewer(db.session, current_user, submission_id)
-    ctx = services.review_context(db.session, current_user, submission_id)
+    ctx = appraisal.review_context(db.session, current_user, submission_id)
     if "approve" not in ctx.actions or not ctx.can_edit:
-        flash(_("Phiếu đang ở trạng thái “%(s)s” nên không duyệt được.", s=services.status_label(ctx.submission.status)), "info")
+        flash(_("Phiếu đang ở trạng thái “%(s)s” nên không duyệt được.", s=workflow.status_label(ctx.submission.status)), "info")
         return redirect(url_for(".submission", submission_id=submission_id))
     differing = [(ctx.self_result.indicator(i.code), ctx.final_result.indicator(i.code)) for i in ctx.criteria.indicators
-                 if services.appraisal_state(ctx.appraisals.get(i.code), ctx.self_result.indicator(i.code)) == "disagree"]
+                 if appraisal.appraisal_state(ctx.appraisals.get(i.code), ctx.self_result.indicator(i.code)) == "disagree"]
     return render_template("review/approve_confirm.html", ctx=ctx, differing=differing, summary=summary(ctx.final_result),
                            approve_form=form or ApproveForm(formdata=None, version=ctx.submission.version)), status
 
@@ -274,7 +279,7 @@ def _approve_confirm(submission_id: int, form=None, status: int = 200):
 @commit_after
 def reject(submission_id: int):
     def act(form):
-        services.reject(db.session, current_user, submission_id, form.reason.data or "", _version(form))
+        outcomes.reject(db.session, current_user, submission_id, form.reason.data or "", _version(form))
         flash(_("Đã ghi quyết định không chấp thuận."), "success")
 
     return _decide(submission_id, RejectForm, act)
@@ -286,7 +291,7 @@ def reject(submission_id: int):
 @commit_after
 def reopen(submission_id: int):
     def act(form):
-        services.reopen(db.session, current_user, submission_id, form.reason.data or "")
+        outcomes.reopen(db.session, current_user, submission_id, form.reason.data or "")
         flash(_("Đã mở lại phiếu để thẩm định lại."), "success")
 
     return _decide(submission_id, ReopenForm, act)
@@ -303,7 +308,7 @@ def reopen_campaign(campaign_id: int):
     form = CampaignReopenForm()
     if form.validate_on_submit():
         try:
-            services.reopen_campaign(db.session, current_user, campaign_id, form.until.data, form.reason.data or "")
+            outcomes.reopen_campaign(db.session, current_user, campaign_id, form.until.data, form.reason.data or "")
         except ValidationFailed as exc:
             return render_service_errors("review/campaign_reopen.html", form, exc, campaign=campaign)
         flash(_("Đã mở lại đợt đánh giá đến %(d)s.", d=form.until.data.strftime("%d/%m/%Y")), "success")
@@ -316,7 +321,7 @@ def reopen_campaign(campaign_id: int):
 @bp.route("/campaigns/<int:campaign_id>/discrepancies")
 @login_required
 def discrepancies(campaign_id: int):
-    campaign, rows = services.campaign_discrepancies(db.session, current_user, campaign_id)
+    campaign, rows = group_assignments.campaign_discrepancies(db.session, current_user, campaign_id)
     return render_template("review/discrepancies.html", campaign=campaign, rows=rows)
 
 
@@ -328,7 +333,7 @@ def decision_new(campaign_id: int):
     """Record a recognition decision. "Chọn tất cả" / "Bỏ chọn" (select_all = all / none) re-show the form with every
     approved unit (or none) ticked and the typed fields kept, saving nothing: the no-JS path of the select-all box.
     A missing or stale CSRF token (reached through app.web.csrf_rerender) re-shows the form likewise, status 400."""
-    campaign, approved = services.approved_in_campaign(db.session, current_user, campaign_id)
+    campaign, approved = decision_services.approved_in_campaign(db.session, current_user, campaign_id)
     form = DecisionForm()
     if request.method == "POST":
         chosen = request.form.getlist("submission_ids")
@@ -344,7 +349,7 @@ def decision_new(campaign_id: int):
         form.decided_on.errors = []  # a bad date arrives as None; the service explains it in Vietnamese
         scan = request.files.get("scan")
         try:
-            decision = services.create_decision(
+            decision = decision_services.create_decision(
                 db.session, current_user, campaign_id, number=form.number.data or "", decided_on=form.decided_on.data,
                 signer_name=form.signer_name.data or "", signer_title=form.signer_title.data or "", issuing_body=form.issuing_body.data or "",
                 submission_ids=int_list(request.form.getlist("submission_ids")),
@@ -362,19 +367,19 @@ def decision_new(campaign_id: int):
 @bp.route("/decisions/")
 @login_required
 def decisions():
-    return render_template("review/decisions.html", decisions=services.decisions(db.session, current_user))
+    return render_template("review/decisions.html", decisions=decision_services.decisions(db.session, current_user))
 
 
 @bp.route("/decisions/<int:decision_id>")
 @login_required
 def decision(decision_id: int):
-    return render_template("review/decision.html", decision=services.get_decision(db.session, current_user, decision_id))
+    return render_template("review/decision.html", decision=decision_services.get_decision(db.session, current_user, decision_id))
 
 
 @bp.route("/decisions/<int:decision_id>/scan")
 @login_required
 def decision_scan(decision_id: int):
-    decision = services.get_decision(db.session, current_user, decision_id)
+    decision = decision_services.get_decision(db.session, current_user, decision_id)
     if not decision.scan_stored_name:
         return render_template("errors/error.html", message=_("Quyết định này không có bản quét."), code=404), 404
     path = uploads.stored_path(current_app.config["UPLOAD_DIR"], decision.scan_stored_name)
@@ -401,13 +406,13 @@ def assignments(campaign_id: int):
             if reviewer_id is not None:
                 pairs.append((group, reviewer_id))
         try:
-            services.set_assignments(db.session, current_user, campaign_id, pairs)
+            group_assignments.set_assignments(db.session, current_user, campaign_id, pairs)
         except ValidationFailed as exc:
             db.session.rollback()
             flash(exc.message, "error")
         else:
             flash(_("Đã lưu phân công nhóm thẩm định."), "success")
             return redirect(url_for(".assignments", campaign_id=campaign_id))
-    current = {(a.group_code, a.reviewer_id) for a in services.assignments_of(db.session, campaign_id)}
-    reviewers = services.reviewers_of(db.session, campaign.criteria_version.code)
+    current = {(a.group_code, a.reviewer_id) for a in group_assignments.assignments_of(db.session, campaign_id)}
+    reviewers = workflow.reviewers_of(db.session, campaign.criteria_version.code)
     return render_template("review/assignments.html", campaign=campaign, reviewers=reviewers, current=current, form=form)

@@ -40,7 +40,7 @@ class Submission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
-    #: State in app.review.workflow.STATES (draft → submitted → in_review → returned → resubmitted → approved/rejected → recognised).
+    #: State in app.workflow.states.STATES (draft → submitted → in_review → returned → resubmitted → approved/rejected → recognised).
     status: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)
     #: Submission round: 1 at the first submission, +1 at each resubmission.
     round: Mapped[int] = mapped_column(default=0)

@@ -28,8 +28,11 @@ from app.clock import to_local
 from app.clock import today_local as _clock_today
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.numbers import ui_locale
+from app.review.models import ReturnItem
 from app.text import clean_filename, nfc
 from app.units.models import Unit
+from app.workflow.results import answers_of, appraisals_of, refresh_scores
+from app.workflow.services import apply_transition, current_returns, notify_submitted, snapshot_round, status_label
 
 from . import uploads
 from .messages import answer_error, reason_text, upload_error, value_against_rule
@@ -205,8 +208,6 @@ def open_context(session: Session, actor: User, campaign_id: int, unit_id: int, 
     """Load a unit's questionnaire for the actor, enforcing scope, and say whether it is editable."""
     campaign, unit, submission = _load(session, campaign_id, unit_id)
     _check_read(actor, campaign, unit)
-    from app.review.services import _appraisals, current_returns, status_label
-
     today = today or today_local()
     reason = ""
     status = submission.status if submission is not None else "draft"
@@ -229,7 +230,7 @@ def open_context(session: Session, actor: User, campaign_id: int, unit_id: int, 
         surveys = fills_for(session, campaign, unit, criteria)
     return Context(campaign, unit, submission, criteria, can_edit=not reason, locked_reason=reason,
                    editable_codes={r.indicator_code for r in returns} if status == "returned" else None, returns=returns,
-                   appraisals=_appraisals(session, submission) if submission is not None and (own or actor.role != "official") else {},
+                   appraisals=appraisals_of(session, submission) if submission is not None and (own or actor.role != "official") else {},
                    survey_results=surveys)
 
 
@@ -388,22 +389,6 @@ def _check_quota(submission: Submission, indicator_code: str, size: int, limits:
                                   used_mb=round(total / 1024 / 1024, 1))
 
 
-def answers_of(submission: Submission | None) -> dict[str, AnswerInput]:
-    """The scorer's view of a submission's answers: value, evidence count, explanation, "không áp dụng"."""
-    if submission is None:
-        return {}
-    counts: dict[str, int] = {}
-    for item in submission.evidence:
-        counts[item.indicator_code] = counts.get(item.indicator_code, 0) + 1
-    # a value filled from the citizen survey has the survey as its evidence (no file is required for it)
-    result = {a.indicator_code: AnswerInput(a.parsed, max(counts.get(a.indicator_code, 0), 1 if a.from_survey else 0),
-                                            a.explanation or "", a.not_applicable)
-              for a in submission.answers}
-    for code, count in counts.items():
-        result.setdefault(code, AnswerInput(None, count, ""))
-    return result
-
-
 def effective_answers(ctx: Context) -> dict[str, AnswerInput]:
     """`answers_of` the context's submission, with the survey's value for every indicator the survey fills now
     (`Context.survey_live`): the survey counts as the evidence, the official's explanation is kept."""
@@ -497,8 +482,6 @@ def submit(session: Session, actor: User, campaign_id: int, unit_id: int, *, exp
             _("Chưa gửi được: còn %(n)d vấn đề cần xử lý (liệt kê theo nhóm và chỉ tiêu bên dưới).", n=len(problems)),
             {f"{p.group.code}|{p.indicator_code}": [p.message] for p in problems},
         )
-    from app.review.services import apply_transition, notify_submitted, snapshot_round
-
     result = current_result(ctx)
     submission = ctx.submission
     resubmission = submission.status == "returned"
@@ -511,8 +494,6 @@ def submit(session: Session, actor: User, campaign_id: int, unit_id: int, *, exp
     submission.self_result = result.to_dict()
     session.flush()
     snapshot_round(session, actor, submission, ctx.criteria, result)
-    from app.review.scores import refresh_scores
-
     refresh_scores(session, submission)
     notify_submitted(session, submission, resubmission)
     session.flush()
@@ -620,8 +601,6 @@ def unit_dashboard(session: Session, actor: User) -> list[dict[str, Any]]:
     A fixed number of queries whatever the number of campaigns: campaigns with their unit lists and criteria
     versions, the unit's submissions with their answers, the current round's returns and valid certificates.
     """
-    from app.review.models import ReturnItem
-
     if actor.unit is None:
         return []
     campaigns = [c for c in session.scalars(

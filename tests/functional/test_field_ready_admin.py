@@ -199,14 +199,14 @@ def test_officials_see_no_counts_of_other_units(client, data):
 
 def _approved_world(app, world, make_unit, make_user):
     """Two approved submissions in the CQTT campaign: (campaign, [submission ids])."""
-    from app.review import services as review
+    from app.review.outcomes import approve
     from tests.reports_fixture import fill_and_submit
 
     campaign = world["campaign"]
     ids = []
     for official, unit in ((world["official_a"], world["unit_a"]), (world["official_b"], world["unit_b"])):
         sub = fill_and_submit(app, official, campaign, unit)
-        review.approve(db.session, world["reviewer_in"], sub.id)
+        approve(db.session, world["reviewer_in"], sub.id)
         ids.append(sub.id)
     db.session.commit()
     return campaign, ids

@@ -130,7 +130,7 @@ def test_full_review_loop(client, world, submitted):
     assert "125/QĐ-UBND" in decision_page and "Phường Hồng Bàng" in decision_page and "qd-125.pdf" in decision_page
     db.session.expire_all()
     assert db.session.get(Submission, sid).status == "recognised"
-    from app.review.services import is_recognised
+    from app.decisions.services import is_recognised
 
     assert is_recognised(db.session, unit.id, "CQTT", campaign.year)
 
@@ -165,75 +165,78 @@ def test_other_units_and_reviewers_out_of_scope_see_nothing(client, world, submi
 
 def test_illegal_transitions_are_refused_clearly(client, world, submitted, app):
     from app.errors import Conflict, PermissionDenied
-    from app.review import services
+    from app.review.outcomes import approve, reject, reopen, return_for_revision
 
     sid = submitted.id
     reviewer, official, admin = world["reviewer_in"], world["official_a"], world["admin"]
     with pytest.raises(PermissionDenied):
-        services.reopen(db.session, reviewer, sid, "lý do")
+        reopen(db.session, reviewer, sid, "lý do")
     with pytest.raises(Conflict, match="Không thể “mở lại” khi phiếu đang ở trạng thái “Đã gửi”"):
-        services.reopen(db.session, admin, sid, "lý do")
+        reopen(db.session, admin, sid, "lý do")
     from app.submissions.services import submit
 
     with pytest.raises(PermissionDenied):
         submit(db.session, official, world["campaign"].id, world["unit_a"].id, expected_version=None)
-    services.reject(db.session, reviewer, sid, "Thiếu nhiều minh chứng")
+    reject(db.session, reviewer, sid, "Thiếu nhiều minh chứng")
     db.session.commit()
     with pytest.raises(Conflict, match="Không thể “duyệt”"):
-        services.approve(db.session, reviewer, sid)
+        approve(db.session, reviewer, sid)
     with pytest.raises(Conflict):
-        services.return_for_revision(db.session, reviewer, sid, {"G1.1": "x"}, dt.date.today() + dt.timedelta(days=3))
-    services.reopen(db.session, admin, sid, "Đơn vị khiếu nại, xem xét lại")
+        return_for_revision(db.session, reviewer, sid, {"G1.1": "x"}, dt.date.today() + dt.timedelta(days=3))
+    reopen(db.session, admin, sid, "Đơn vị khiếu nại, xem xét lại")
     db.session.commit()
     assert db.session.get(Submission, sid).status == "in_review"
 
 
 def test_approval_waits_for_every_assigned_group(client, world, submitted, make_user):
     from app.errors import Conflict
-    from app.review import services
+    from app.review.appraisal import AppraisalInput, save_appraisal
+    from app.review.assignments import set_assignments
+    from app.review.outcomes import approve
 
     sid = submitted.id
     second = make_user("thamdinh.hai", "reviewer", scope=["CQTT"])
     admin, first = world["admin"], world["reviewer_in"]
-    services.set_assignments(db.session, admin, world["campaign"].id, [("G1", first.id), ("G2", first.id), ("G3", second.id), ("G4", second.id)])
+    set_assignments(db.session, admin, world["campaign"].id, [("G1", first.id), ("G2", first.id), ("G3", second.id), ("G4", second.id)])
     db.session.commit()
-    services.save_appraisal(db.session, first, sid, {}, sign_groups=["G1", "G2", "G3"])  # G3 is not first's: ignored
+    save_appraisal(db.session, first, sid, {}, sign_groups=["G1", "G2", "G3"])  # G3 is not first's: ignored
     db.session.commit()
     with pytest.raises(Conflict, match="còn chờ ký xác nhận nhóm G3"):
-        services.approve(db.session, first, sid)
-    errors = services.save_appraisal(db.session, first, sid, {"G3.1": services.AppraisalInput(met="not_met")})
+        approve(db.session, first, sid)
+    errors = save_appraisal(db.session, first, sid, {"G3.1": AppraisalInput(met="not_met")})
     assert errors and "nhóm được giao cho cán bộ thẩm định khác" in next(iter(errors.values()))[0]
-    services.save_appraisal(db.session, second, sid, {}, sign_groups=["G3", "G4"])
+    save_appraisal(db.session, second, sid, {}, sign_groups=["G3", "G4"])
     db.session.commit()
-    services.approve(db.session, first, sid)
+    approve(db.session, first, sid)
     db.session.commit()
     assert db.session.get(Submission, sid).status == "approved"
 
 
 def test_locking_after_approval_and_after_close(client, world, submitted, app):
     from app.errors import Conflict, PermissionDenied
-    from app.review import services
+    from app.review.appraisal import AppraisalInput, save_appraisal
+    from app.review.outcomes import approve, reopen, reopen_campaign
 
     sid = submitted.id
-    services.approve(db.session, world["reviewer_in"], sid)
+    approve(db.session, world["reviewer_in"], sid)
     db.session.commit()
     with pytest.raises(Conflict):
-        services.save_appraisal(db.session, world["reviewer_in"], sid, {"G1.1": services.AppraisalInput(met="not_met")})
+        save_appraisal(db.session, world["reviewer_in"], sid, {"G1.1": AppraisalInput(met="not_met")})
     db.session.rollback()
     # After the close date nothing changes until an admin reopens the campaign with a reason.
     campaign = world["campaign"]
-    services.reopen(db.session, world["admin"], sid, "Kiểm tra lại")
+    reopen(db.session, world["admin"], sid, "Kiểm tra lại")
     campaign.closes_on = dt.date.today() - dt.timedelta(days=1)
     campaign.opens_on = dt.date.today() - dt.timedelta(days=30)
     db.session.commit()
     with pytest.raises(PermissionDenied, match="Đợt đánh giá đã đóng"):
-        services.approve(db.session, world["reviewer_in"], sid)
+        approve(db.session, world["reviewer_in"], sid)
     db.session.rollback()
     with pytest.raises(PermissionDenied):
-        services.reopen_campaign(db.session, world["reviewer_in"], campaign.id, dt.date.today() + dt.timedelta(days=5), "x")
-    services.reopen_campaign(db.session, world["admin"], campaign.id, dt.date.today() + dt.timedelta(days=5), "Gia hạn theo công văn")
+        reopen_campaign(db.session, world["reviewer_in"], campaign.id, dt.date.today() + dt.timedelta(days=5), "x")
+    reopen_campaign(db.session, world["admin"], campaign.id, dt.date.today() + dt.timedelta(days=5), "Gia hạn theo công văn")
     db.session.commit()
-    services.approve(db.session, world["reviewer_in"], sid)
+    approve(db.session, world["reviewer_in"], sid)
     db.session.commit()
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "campaign.reopen"))
     assert entry.detail["reason"] == "Gia hạn theo công văn"

@@ -373,13 +373,15 @@ def test_heatmap_shows_na_groups_and_conditions_apart(client, disp):
 
 
 def test_discrepancies_count_na_and_list_conditions_apart(client, disp):
-    from app.review import services as review
+    from app.auth.models import User
+    from app.review.appraisal import AppraisalInput, save_appraisal
+    from app.review.assignments import campaign_discrepancies
 
-    reviewer = db.session.scalar(sa.select(review.User).where(review.User.username == "thamdinh.disp"))
-    review.save_appraisal(db.session, reviewer, disp["sub_a"].id, {"G2.3": review.AppraisalInput(met="not_met"),
-                                                                     "G1.C": review.AppraisalInput(met="not_met")})
+    reviewer = db.session.scalar(sa.select(User).where(User.username == "thamdinh.disp"))
+    save_appraisal(db.session, reviewer, disp["sub_a"].id, {"G2.3": AppraisalInput(met="not_met"),
+                                                                     "G1.C": AppraisalInput(met="not_met")})
     db.session.commit()
-    _campaign, rows = review.campaign_discrepancies(db.session, reviewer, disp["campaign"].id)
+    _campaign, rows = campaign_discrepancies(db.session, reviewer, disp["campaign"].id)
     by_code = {r["indicator"].code: r for r in rows}
     assert (by_code["G2.3"]["na"], by_code["G2.3"]["over"]) == (1, 1) and by_code["G1.C"]["condition"]
     client.login("thamdinh.disp")

@@ -240,7 +240,8 @@ def test_save_mapping_validates_and_audits(app, criteria, make_user):
 
 def test_revised_set_mapped_indicator_continues_in_reports(app, criteria, make_user, make_unit):
     from app.reports import trend
-    from app.review import services as review
+    from app.review.appraisal import AppraisalInput, save_appraisal
+    from app.review.assignments import campaign_discrepancies
     from tests.reports_fixture import fill_and_submit
 
     admin = make_user("quantri", "admin")
@@ -251,7 +252,7 @@ def test_revised_set_mapped_indicator_continues_in_reports(app, criteria, make_u
     v1 = criteria["CQTT"]
     old_campaign = _campaign(v1, 2025, "CQTT 2025")
     s1 = fill_and_submit(app, official, old_campaign, unit)
-    review.save_appraisal(db.session, reviewer, s1.id, {"G1.2": review.AppraisalInput(met="not_met")})
+    save_appraisal(db.session, reviewer, s1.id, {"G1.2": AppraisalInput(met="not_met")})
     db.session.commit()
 
     v2 = services.create_draft_version(db.session, admin, _revised(v1.content, rename={"G1.2": "G1.9"}), source="web: v2")
@@ -259,7 +260,7 @@ def test_revised_set_mapped_indicator_continues_in_reports(app, criteria, make_u
     db.session.commit()
     new_campaign = _campaign(v2, 2026, "CQTT 2026")
     s2 = fill_and_submit(app, official, new_campaign, unit)
-    review.save_appraisal(db.session, reviewer, s2.id, {"G1.9": review.AppraisalInput(met="not_met")})
+    save_appraisal(db.session, reviewer, s2.id, {"G1.9": AppraisalInput(met="not_met")})
     db.session.commit()
 
     # No mapping saved: the same code continues, so G1.2 ends in v1 and G1.9 starts in v2.
@@ -279,7 +280,7 @@ def test_revised_set_mapped_indicator_continues_in_reports(app, criteria, make_u
     unit_lines = {line.key: line for line in trend.indicator_trend(db.session, viewer, "CQTT", unit.id).lines}
     assert unit_lines["G1.9"].shares == [0.0, 0.0] and unit_lines["G1.1"].shares == [100.0, 100.0]
     # and the discrepancy report shows the previous campaign's figures of the renamed indicator
-    _campaign_row, rows = review.campaign_discrepancies(db.session, viewer, new_campaign.id)
+    _campaign_row, rows = campaign_discrepancies(db.session, viewer, new_campaign.id)
     row = next(r for r in rows if r["indicator"].code == "G1.9")
     assert row["over"] == 1 and row["previous_campaign"].id == old_campaign.id
     assert row["previous"] == {"appraised": 1, "over": 1, "under": 0}

@@ -68,7 +68,7 @@ def test_every_enum_has_labels(english):
     from app.auth.models import ROLES
     from app.campaigns.models import VERSION_STATUSES
     from app.jobs.models import JOB_STATES
-    from app.review.workflow import ACTIONS, STATES
+    from app.workflow.states import ACTIONS, STATES
 
     _check("submission_status", STATES, english)
     _check("workflow_action", list(ACTIONS), english)
@@ -91,7 +91,7 @@ def _sources() -> str:
 
 
 def test_every_audit_action_and_detail_key_has_a_label(english):
-    from app.review.workflow import ACTIONS
+    from app.workflow.states import ACTIONS
 
     source = _sources()
     literal = set(re.findall(r"record\([^,]+,\s*[^,]+,\s*\"([a-z_]+\.[a-z_]+)\"", source))

@@ -1,0 +1,1 @@
+"""The submission workflow shared by officials and reviewers (states, transitions, results)."""
