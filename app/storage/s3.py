@@ -10,6 +10,7 @@ few 8 MiB parts are in memory at once); downloads stream the response body in ch
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from typing import IO
 
@@ -19,6 +20,8 @@ from . import CHUNK, PART_MAX_AGE, HashingReader, KeyNotFound, Storage, WriteFai
 PARTIAL_PREFIX = "_partial/"
 #: Multipart threshold and part size of uploads and copies (bytes).
 PART_BYTES = 8 * 1024 * 1024
+_SESSION = None
+_SESSION_LOCK = threading.Lock()
 
 
 class S3Reader:
@@ -70,8 +73,12 @@ class S3Storage(Storage):
         config = Config(region_name=region, retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60,
                         s3={"addressing_style": "path"} if endpoint_url else None,
                         request_checksum_calculation="when_required", response_checksum_validation="when_required")
-        self.client = boto3.session.Session().client("s3", endpoint_url=endpoint_url, aws_access_key_id=access_key_id,
-                                                    aws_secret_access_key=secret_access_key, config=config)
+        with _SESSION_LOCK:  # one boto3 session (its loaded service models) for every client; creating clients is not thread-safe
+            global _SESSION
+            if _SESSION is None:
+                _SESSION = boto3.session.Session()
+            self.client = _SESSION.client("s3", endpoint_url=endpoint_url, aws_access_key_id=access_key_id,
+                                          aws_secret_access_key=secret_access_key, config=config)
         self.transfer = TransferConfig(multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES, max_concurrency=2,
                                        use_threads=True)
         from botocore.exceptions import BotoCoreError, ClientError
