@@ -30,3 +30,4 @@ def backend(request, app) -> str:
     if request.param == "s3":
         app.config.update(request.getfixturevalue("s3_config"))
     return request.param
+
