@@ -213,10 +213,10 @@ def test_s3_prefix_keeps_installations_apart(s3_config):
 
 
 def test_s3_unreachable_is_a_write_failure(s3_config):
-    from tests.s3server import free_port
-
     import boto3
     from botocore.config import Config
+
+    from tests.s3server import free_port
 
     dead = _s3(s3_config)
     dead.client = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{free_port()}", region_name="us-east-1", aws_access_key_id="t",
