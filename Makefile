@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 #: pytest-xdist workers for `make test` (one per core; each has its own in-memory SQLite or its own PostgreSQL database).
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test install setup lint translations clean bench serve security
+.PHONY: run test install setup lint translations clean bench serve security test-storage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -47,6 +47,12 @@ test: translations
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -r app
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+## Stored files only: the storage backends (local folder, and S3 against a throwaway moto server on a free
+## loopback port, started and stopped by the tests), uploads/downloads through both, `flask storage migrate`.
+## Part of `make test` too; this is the quick loop for that code.
+test-storage: translations
+	$(BIN)/python -m pytest -p no:cacheprovider tests/storage $(PYTEST_ARGS)
 
 ## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, the citizen survey under load, then certificates.
 bench: install

@@ -46,6 +46,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(root / "templates"), static_folder="static", instance_path=str(root / "instance"))
     app.config.from_object(Config)
     app.config.update(from_environment())  # read now, not when app.config was imported
+    from .storage import settings_from_environment
+
+    app.config.update(settings_from_environment())  # STORAGE_BACKEND, S3_*: read now too
     if isinstance(config, dict):
         app.config.update(config)
     elif config is not None:
@@ -111,6 +114,9 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from . import storage
+
+    storage.init_app(app)  # checks STORAGE_BACKEND / S3_* (ValueError naming the variable); `flask storage`
 
     from .auth.sessions import register_session_rules
     from .web import register_error_handlers, register_input_checks, register_security_headers

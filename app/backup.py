@@ -1,5 +1,7 @@
 """`flask backup DEST` / `flask restore SRC`: SQLite through its online backup API, PostgreSQL through
-pg_dump / pg_restore (custom format). Uploaded files live in UPLOAD_DIR; back that folder up too."""
+pg_dump / pg_restore (custom format). Stored files (evidence, scans, certificates, exports) are not in the
+database: back up UPLOAD_DIR (STORAGE_BACKEND=local) or the bucket (STORAGE_BACKEND=s3) as well; see
+`files_backup_hint`."""
 
 from __future__ import annotations
 
@@ -69,13 +71,25 @@ def restore_database(src: Path) -> None:
                    check=True, env={**os.environ, **env})
 
 
+def files_backup_hint(config) -> str:
+    """What to back up besides the database, from the storage settings in `config`: the folder UPLOAD_DIR, or
+    the bucket (and prefix) with its endpoint."""
+    if config.get("STORAGE_BACKEND") == "s3":
+        prefix = (config.get("S3_PREFIX") or "").strip("/")
+        where = f"s3://{config.get('S3_BUCKET')}/{prefix + '/' if prefix else ''}"
+        endpoint = config.get("S3_ENDPOINT_URL")
+        return (f"back up the bucket {where}{' at ' + endpoint if endpoint else ''} as well (bucket versioning or replication, "
+                "or a copy such as `mc mirror` / `aws s3 sync`)")
+    return f"back up {config.get('UPLOAD_DIR')} as well"
+
+
 @click.command("backup")
 @click.argument("dest", type=click.Path(dir_okay=False))
 @with_appcontext
 def backup_command(dest: str) -> None:
     """Back up the database to DEST (SQLite file copy, or pg_dump custom format)."""
     backup_database(Path(dest))
-    click.echo(f"database backed up to {dest}; back up {current_app.config['UPLOAD_DIR']} as well")
+    click.echo(f"database backed up to {dest}; {files_backup_hint(current_app.config)}")
 
 
 @click.command("restore")

@@ -194,3 +194,5 @@ class TestConfig(Config):
     IDLE_TIMEOUT_MINUTES = 480
     #: Certificates in tests point here, whatever the environment says.
     BASE_URL = DEV_BASE_URL
+    #: Files in the test's own folder, whatever the environment says (S3 tests set their bucket themselves).
+    STORAGE_BACKEND = "local"

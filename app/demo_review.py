@@ -56,7 +56,7 @@ def _answer_all(session, official: User, campaign: Campaign, unit_id: int) -> No
         for name in values:
             explanations.setdefault(name, "Giải trình mẫu." if name not in files else "")
         subs.save_group(session, official, campaign.id, unit_id, group.code, values=values, explanations=explanations, files=files,
-                        expected_version=None, upload_dir=current_app.config["UPLOAD_DIR"],
+                        expected_version=None,
                         max_bytes=current_app.config["MAX_EVIDENCE_BYTES"])
 
 
@@ -100,6 +100,6 @@ def seed_review_states(session, password: str) -> list[tuple[str, str, str]]:
         create_decision(session, admin, campaign.id, number="01/QĐ-UBND (mẫu)", decided_on=subs.today_local(),
                                signer_name="Nguyễn Văn Mẫu", signer_title="Chủ tịch UBND thành phố (mẫu)",
                                issuing_body="Ủy ban nhân dân thành phố Hải Phòng (dữ liệu mẫu)", submission_ids=to_recognise,
-                               scan=None, upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"])
+                               scan=None, max_bytes=current_app.config["MAX_EVIDENCE_BYTES"])
     session.flush()
     return logins

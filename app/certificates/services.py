@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
+import shutil
 import zipfile
-from pathlib import Path
+from typing import IO
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from app import storage
 from app.audit.services import record
 from app.auth.models import User
 from app.clock import to_local
@@ -45,20 +47,42 @@ def next_number(session: Session, set_code: str, year: int) -> tuple[int, str]:
     return counter.last_seq, f"{counter.last_seq:03d}/{year}/GCN-{set_code}"
 
 
-def _store(pdf: bytes) -> str:
-    folder = Path(current_app.config["UPLOAD_DIR"]) / "certificates"
-    folder.mkdir(parents=True, exist_ok=True)
+def _store(session: Session, pdf: bytes) -> str:
+    """Store a certificate PDF under `certificates/<random>.pdf` as part of `session`'s transaction (deleted if it
+    does not commit; see app.storage.save_pending) and return the random name. Raises app.storage.WriteFailed."""
     name = f"{secrets.token_hex(16)}.pdf"
-    (folder / name).write_bytes(pdf)
+    storage.save_pending(session, storage.CERTIFICATES + name, io.BytesIO(pdf))
     return name
 
 
-def pdf_path(cert: Certificate) -> Path:
-    root = (Path(current_app.config["UPLOAD_DIR"]) / "certificates").resolve()
-    path = (root / (cert.pdf_stored_name or "")).resolve()
-    if path.parent != root or not path.is_file():
-        raise NotFound(_("Không tìm thấy tệp giấy chứng nhận."))
-    return path
+def pdf_key(cert: Certificate) -> str:
+    """The storage key of the certificate's PDF. Raises NotFound when it has none (or a malformed name)."""
+    try:
+        return storage.check_key(storage.CERTIFICATES + (cert.pdf_stored_name or ""))
+    except storage.BadKey:
+        raise NotFound(_("Không tìm thấy tệp giấy chứng nhận.")) from None
+
+
+def open_pdf(cert: Certificate) -> IO[bytes]:
+    """A binary reader of the certificate's PDF from the storage backend (close it). Raises NotFound."""
+    try:
+        return storage.get_storage().open(pdf_key(cert))
+    except storage.KeyNotFound:
+        raise NotFound(_("Không tìm thấy tệp giấy chứng nhận.")) from None
+
+
+def read_pdf(cert: Certificate) -> bytes:
+    """The certificate's PDF bytes (one certificate is small). Raises NotFound."""
+    with open_pdf(cert) as handle:
+        return handle.read()
+
+
+def send_pdf(cert: Certificate):
+    """The streaming download response of the certificate's PDF, named GCN-<number>.pdf. Raises NotFound."""
+    try:
+        return storage.get_storage().send(pdf_key(cert), f"GCN-{cert.number.replace('/', '-')}.pdf", "application/pdf")
+    except storage.KeyNotFound:
+        raise NotFound(_("Không tìm thấy tệp giấy chứng nhận.")) from None
 
 
 def public_address() -> str | None:
@@ -119,7 +143,7 @@ def _issue_one(session: Session, actor: User, submission: Submission, decision: 
     session.add(cert)
     session.flush()
     pdf, signed = sign_pdf(render_certificate(context_of(cert, decision, submission)))
-    cert.pdf_stored_name = _store(pdf)
+    cert.pdf_stored_name = _store(session, pdf)
     cert.signed = signed
     record(session, actor, "certificate.issue", cert, unit_id=cert.unit_id, number=number, decision=decision.number,
            replaces=replaces.number if replaces else None)
@@ -241,7 +265,8 @@ def _zip(certs: list[Certificate], progress=None) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for n, cert in enumerate(certs, start=1):
             safe = cert.number.replace("/", "-")
-            archive.writestr(f"{safe}.pdf", pdf_path(cert).read_bytes())
+            with open_pdf(cert) as source, archive.open(f"{safe}.pdf", "w") as target:
+                shutil.copyfileobj(source, target, storage.CHUNK)
             if progress:
                 progress(int(100 * n / len(certs)))
     return buffer.getvalue()

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from app.errors import ValidationFailed
 from app.extensions import db, limiter
 from app.jobs import services as jobs
-from app.web import commit_after, invalid_form, send_attachment
+from app.web import commit_after, invalid_form
 
 from . import codes, services
 from .forms import ReasonForm
@@ -79,7 +79,7 @@ def _start_zip(**target):
 @login_required
 def pdf(cert_id: int):
     cert = services.get_certificate(db.session, current_user, cert_id)
-    return send_attachment(services.pdf_path(cert), "application/pdf", f"GCN-{cert.number.replace('/', '-')}.pdf")
+    return services.send_pdf(cert)  # streamed from the storage backend
 
 
 def _admin_action(cert_id: int, action) -> object:

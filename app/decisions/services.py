@@ -47,8 +47,9 @@ def approved_in_campaign(session: Session, actor: User, campaign_id: int) -> tup
 
 def create_decision(session: Session, actor: User, campaign_id: int, *, number: str, decided_on: dt.date | None, signer_name: str,
                     signer_title: str, issuing_body: str, submission_ids: list[int], scan: Upload | None,
-                    upload_dir: str, max_bytes: int) -> RecognitionDecision:
-    """Record a recognition decision covering approved units; each becomes 'recognised'."""
+                    upload_dir: str | None = None, max_bytes: int) -> RecognitionDecision:
+    """Record a recognition decision covering approved units; each becomes 'recognised'. The optional PDF `scan`
+    streams into the storage backend (see uploads.store; `upload_dir` is no longer used)."""
     campaign, approved = approved_in_campaign(session, actor, campaign_id)
     by_id = {s.id: s for s in approved}
     errors: dict[str, list[str]] = {}
@@ -69,9 +70,9 @@ def create_decision(session: Session, actor: User, campaign_id: int, *, number: 
     if not chosen or len(chosen) != len(set(submission_ids)):
         errors["submission_ids"] = [_("Chọn ít nhất một đơn vị đã được duyệt trong đợt này.")]
     checked = None
-    if scan is not None and scan.data:
+    if scan is not None and scan.size:
         try:
-            checked = uploads.check_upload(scan.data, ("pdf",), max_bytes)
+            checked = scan.check(("pdf",), max_bytes)
         except uploads.UploadError as exc:
             errors["scan"] = [upload_error(exc, clean_filename(scan.filename, "?"))]
     if errors:

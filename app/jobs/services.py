@@ -8,20 +8,20 @@ of that run is conditional on `attempt` and status='running' (a lease). While it
 every progress step refresh `heartbeat_at`. `recover_stalled` finds running jobs whose heartbeat is older than
 JOB_STALL_SECONDS: it queues them again (up to JOB_AUTO_RETRIES times in a row) or marks them failed with a
 plain message, so the user gets a "Chạy lại" button instead of a page that reloads forever. A run that wakes up
-after losing its lease cannot overwrite the new run's result: its writes match no row and it deletes its own
-result file (`LeaseLost`). `flask worker` runs `recover_stalled` on start and every JOB_SWEEP_SECONDS; the
+after losing its lease cannot overwrite the new run's result: its writes match no row and its result file, a
+partial object until that write commits, is deleted with the rollback (`LeaseLost`, app.storage.save_pending). `flask worker` runs `recover_stalled` on start and every JOB_SWEEP_SECONDS; the
 progress page runs it for the job it shows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import secrets
 import threading
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, current_app, render_template
@@ -29,6 +29,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from app import storage
 from app.auth.models import User
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
@@ -195,18 +196,20 @@ def jobs_of(session: Session, actor: User, limit: int = 20) -> list[ExportJob]:
     return list(session.scalars(sa.select(ExportJob).where(ExportJob.user_id == actor.id).order_by(ExportJob.id.desc()).limit(limit)))
 
 
-def _exports_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"]) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def result_key(job: ExportJob) -> str:
+    """The storage key of a finished job's file (`exports/<name>`). Raises NotFound when it has none."""
+    try:
+        return storage.check_key(storage.EXPORTS + (job.stored_name or ""))
+    except storage.BadKey:
+        raise NotFound(_("Tệp kết quả không còn.")) from None
 
 
-def result_path(job: ExportJob) -> Path:
-    root = _exports_dir().resolve()
-    path = (root / (job.stored_name or "")).resolve()
-    if path.parent != root or not path.is_file():
-        raise NotFound(_("Tệp kết quả không còn."))
-    return path
+def send_result(job: ExportJob, mimetype: str):
+    """The streaming download response of a finished job's file, named `job.download_name`. Raises NotFound."""
+    try:
+        return storage.get_storage().send(result_key(job), job.download_name or "", mimetype)
+    except storage.KeyNotFound:
+        raise NotFound(_("Tệp kết quả không còn.")) from None
 
 
 class _Heartbeat(threading.Thread):
@@ -304,14 +307,10 @@ def _run_claimed(session: Session, job_id: int, attempt: int) -> None:
             else:
                 data, name = _build_report(session, actor, job, report)
         stored = f"{secrets.token_hex(16)}.{job.fmt}"
-        path = _exports_dir() / stored
-        path.write_bytes(data)
-        try:
-            _write(session, job_id, attempt, status="done", progress=100, stored_name=stored, download_name=name,
-                   finished_at=now_utc(), heartbeat_at=now_utc())
-        except BaseException:
-            path.unlink(missing_ok=True)  # the loser of a race, or a failed commit, leaves no file behind
-            raise
+        # a partial object until the commit below; the loser of a race, or a failed commit, leaves no file behind
+        storage.save_pending(session, storage.EXPORTS + stored, io.BytesIO(data))
+        _write(session, job_id, attempt, status="done", progress=100, stored_name=stored, download_name=name,
+               finished_at=now_utc(), heartbeat_at=now_utc())
     except LeaseLost:
         session.rollback()
         log.warning("export job %s: attempt %s lost its lease (presumed stalled, retried); its result is discarded", job_id, attempt)

@@ -154,7 +154,7 @@ def export_download(job_id: int):
     if job.status != "done":
         return redirect(url_for(".export_status", job_id=job_id))
     mime = {"pdf": "application/pdf", "zip": "application/zip"}.get(job.fmt, exports.XLSX_TYPE)
-    return send_attachment(jobs.result_path(job), mime, job.download_name)
+    return jobs.send_result(job, mime)  # streamed from the storage backend
 
 
 @bp.route("/units/<int:unit_id>")

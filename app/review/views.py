@@ -18,9 +18,9 @@ from app.params import int_list, parse_int, warn_ignored_filters
 from app.review import appraisal, outcomes
 from app.review import assignments as group_assignments
 from app.review import queue as review_queue
-from app.submissions import uploads
+from app.storage import BadKey, KeyNotFound, get_storage
 from app.submissions.services import Upload, parse_version
-from app.web import commit_after, csrf_rerender, render_service_errors, send_attachment
+from app.web import commit_after, csrf_rerender, render_service_errors
 from app.workflow import services as workflow
 from app.workflow.states import STATES
 
@@ -353,8 +353,8 @@ def decision_new(campaign_id: int):
                 db.session, current_user, campaign_id, number=form.number.data or "", decided_on=form.decided_on.data,
                 signer_name=form.signer_name.data or "", signer_title=form.signer_title.data or "", issuing_body=form.issuing_body.data or "",
                 submission_ids=int_list(request.form.getlist("submission_ids")),
-                scan=Upload(scan.filename or "", scan.read()) if scan and scan.filename else None,
-                upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"],
+                scan=Upload(scan.filename or "", stream=scan.stream) if scan and scan.filename else None,
+                max_bytes=current_app.config["MAX_EVIDENCE_BYTES"],
             )
         except ValidationFailed as exc:
             return render_service_errors("review/decision_form.html", form, exc, campaign=campaign, approved=approved,
@@ -382,8 +382,10 @@ def decision_scan(decision_id: int):
     decision = decision_services.get_decision(db.session, current_user, decision_id)
     if not decision.scan_stored_name:
         return render_template("errors/error.html", message=_("Quyết định này không có bản quét."), code=404), 404
-    path = uploads.stored_path(current_app.config["UPLOAD_DIR"], decision.scan_stored_name)
-    return send_attachment(path, "application/pdf", decision.scan_original_name or "quyet-dinh.pdf")
+    try:
+        return get_storage().send(decision.scan_stored_name, decision.scan_original_name or "quyet-dinh.pdf", "application/pdf")
+    except (KeyNotFound, BadKey):
+        return render_template("errors/error.html", message=_("Quyết định này không có bản quét."), code=404), 404
 
 
 @bp.route("/campaigns/<int:campaign_id>/assignments", methods=["GET", "POST"])

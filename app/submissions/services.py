@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from flask_babel import format_decimal
@@ -41,10 +41,27 @@ from .models import NOT_APPLICABLE, Answer, Evidence, Submission
 
 @dataclass
 class Upload:
-    """A file from the request, reduced to what the service needs (no Flask objects)."""
+    """A file from the request, reduced to what the service needs (no Flask objects): its name and either its
+    bytes (`data`) or, to keep large files out of memory, a seekable binary file object (`stream`: the request's
+    spooled temporary file), which is then read in chunks."""
 
     filename: str
-    data: bytes
+    data: bytes = b""
+    stream: IO[bytes] | None = None
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes (a stream is measured by seeking to its end, not read)."""
+        if self.stream is None:
+            return len(self.data)
+        self.stream.seek(0, 2)
+        return self.stream.tell()
+
+    def check(self, allowed_kinds: tuple[str, ...], max_bytes: int) -> uploads.CheckedFile:
+        """uploads.check_file on the stream, or uploads.check_upload on the bytes. Raises uploads.UploadError."""
+        if self.stream is not None:
+            return uploads.check_file(self.stream, allowed_kinds, max_bytes)
+        return uploads.check_upload(self.data, allowed_kinds, max_bytes)
 
 
 @dataclass
@@ -280,7 +297,7 @@ def _check_version(ctx: Context, expected_version: int | None) -> None:
 def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, group_code: str, *,
                values: dict[str, str], explanations: dict[str, str], files: dict[str, list[Upload]],
                remove_evidence: Iterable[int] = (), expected_version: int | None,
-               upload_dir: str, max_bytes: int, today: dt.date | None = None, ctx: Context | None = None,
+               upload_dir: str | None = None, max_bytes: int, today: dt.date | None = None, ctx: Context | None = None,
                not_applicable: dict[str, bool] | None = None, limits: Limits | None = None) -> SaveOutcome:
     """Save one group's answers as a draft.
 
@@ -288,8 +305,8 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
     and its message is returned (field name → messages; `<field>_files` for files,
     `<field>_explanation` for explanations) so the page can show it beside the user's text (which
     the page keeps). Nothing valid is lost. `max_bytes` is the per-file limit; `limits` the other
-    quotas (defaults: Limits()). Files are written as `.part` and take their name at commit (see
-    uploads). `not_applicable` maps field names to the "Không áp dụng" checkbox; it is honoured only
+    quotas (defaults: Limits()). Files stream into the storage backend (app.storage) as partial objects and
+    take their name at commit (see uploads.store); `upload_dir` is no longer used. `not_applicable` maps field names to the "Không áp dụng" checkbox; it is honoured only
     for an indicator with `allow_na`, and is stored as the answer value `{"na": true}`.
     Raises Conflict (outdated page, see _check_version), PermissionDenied, NotFound.
     """
@@ -351,8 +368,8 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
             answer.explanation = explanation
         for upload in files.get(name, []):
             try:
-                _check_quota(submission, indicator.code, len(upload.data), limits)
-                checked = uploads.check_upload(upload.data, indicator.evidence.kinds, limits.max_file_bytes)
+                _check_quota(submission, indicator.code, upload.size, limits)
+                checked = upload.check(indicator.evidence.kinds, limits.max_file_bytes)
                 stored = uploads.store(upload_dir, checked, session)
             except uploads.UploadError as exc:
                 errors.setdefault(name + "_files", []).append(upload_error(exc, clean_filename(upload.filename, "?")))
@@ -365,13 +382,13 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
                     stored_name=stored,
                     kind=checked.kind,
                     content_type=checked.content_type,
-                    size=len(checked.data),
+                    size=checked.size,
                     sha256=checked.sha256,
                     uploaded_by_id=actor.id,
                 )
             )
             record(session, actor, "evidence.upload", submission, indicator=indicator.code, file=submission.evidence[-1].original_name,
-                   sha256=checked.sha256, size=len(checked.data))
+                   sha256=checked.sha256, size=checked.size)
     submission.updated_at = dt.datetime.now(dt.UTC)
     submission.updated_by_id = actor.id
     session.flush()

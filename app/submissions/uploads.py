@@ -1,27 +1,26 @@
 """Evidence uploads: size limit, type sniffed from the bytes, zip checks, random stored names.
 
-Files never outlive a rolled-back save: `store` writes `<random>.<ext>.part` and remembers it in
-the SQLAlchemy session; just before the session commits the file is renamed to its final name,
-and if the transaction ends without a commit (rollback, error, closed session) the file is
-deleted. A process killed between the write and the commit leaves only a `.part` file, which no
-database row names and which `sweep_partial` removes (it runs from `store` at most once an hour).
+Uploads stream: `check_file` reads the request's (spooled) file in chunks, hashing and counting it, and sniffs
+the type from its first bytes; `store` streams it into the storage backend (app.storage). No file is held whole
+in memory. Files never outlive a rolled-back save: `store` writes through `app.storage.save_pending`, so the
+object takes its name when the SQLAlchemy session commits and is deleted when the transaction ends without a
+commit; a process killed in between leaves only a partial object, which the storage's sweep removes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import os
 import secrets
-import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import filetype
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+from app import storage
 
 #: Detected extension → (evidence kind, content type served).
 ALLOWED = {
@@ -64,15 +63,8 @@ def accept_attribute(kinds: tuple[str, ...] | list[str]) -> str:
 MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_ENTRIES = 5000
 MAX_ZIP_RATIO = 100
-
-
-#: Suffix of a file written but not yet committed.
-PART_SUFFIX = ".part"
-#: Key in Session.info holding the files written in the current transaction.
-PENDING_KEY = "pending_uploads"
-#: A `.part` file older than this (seconds) belongs to a save that died; `sweep_partial` removes it.
-PART_MAX_AGE = 3600
-_last_sweep: dict[str, float] = {}
+#: Bytes filetype looks at to tell a format (its signature length).
+HEAD_BYTES = 8192
 
 
 class UploadError(ValueError):
@@ -87,16 +79,31 @@ class UploadError(ValueError):
 
 @dataclass(frozen=True)
 class CheckedFile:
-    data: bytes
+    """A file that passed `check_file`: its kind, content type, detected extension, SHA-256 (hex) and size
+    (bytes). `data` holds the bytes only when it was checked from memory (`check_upload`); otherwise `source`
+    is the seekable file object it was read from. `open()` gives a reader from the first byte."""
+
+    data: bytes | None
     kind: str
     content_type: str
     extension: str
     sha256: str
+    size: int = 0
+    source: IO[bytes] | None = None
+
+    def open(self) -> IO[bytes]:
+        """A binary reader positioned at the file's first byte."""
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        if self.source is None:
+            raise ValueError("a CheckedFile without data has a source")
+        self.source.seek(0)
+        return self.source
 
 
-def _check_zip(data: bytes) -> None:
+def _check_zip(fileobj: IO[bytes]) -> None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(fileobj) as archive:
             infos = archive.infolist()
             if len(infos) > MAX_ZIP_ENTRIES:
                 raise UploadError("bad_archive")
@@ -114,18 +121,27 @@ def _check_zip(data: bytes) -> None:
         raise UploadError("bad_archive") from None
 
 
-def check_upload(data: bytes, allowed_kinds: tuple[str, ...], max_bytes: int) -> CheckedFile:
-    """Validate one uploaded file by its content, not its name or the browser's content type.
+def check_file(fileobj: IO[bytes], allowed_kinds: tuple[str, ...], max_bytes: int) -> CheckedFile:
+    """Validate one uploaded file by its content, not its name or the browser's content type, reading it in
+    chunks (`fileobj` must be seekable: the request's spooled file, or a BytesIO).
 
     `allowed_kinds` are evidence kinds ('pdf', 'image', 'docx', 'xlsx'); the formats each covers are
-    ALLOWED's (see `accepted_labels`). Raises UploadError: empty, too_large, bad_type and
-    kind_not_allowed (both with `kinds`; kind_not_allowed also with `found`, the format detected), bad_archive.
+    ALLOWED's (see `accepted_labels`). Reading stops as soon as `max_bytes` is passed. Raises UploadError:
+    empty, too_large, bad_type and kind_not_allowed (both with `kinds`; kind_not_allowed also with `found`, the
+    format detected), bad_archive. Returns a CheckedFile whose `source` is `fileobj`, rewound.
     """
-    if not data:
+    fileobj.seek(0)
+    digest, size, head = hashlib.sha256(), 0, b""
+    while chunk := fileobj.read(storage.CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise UploadError("too_large", limit_mb=round(max_bytes / 1024 / 1024, 1))
+        if len(head) < HEAD_BYTES:
+            head += chunk[: HEAD_BYTES - len(head)]
+        digest.update(chunk)
+    if not size:
         raise UploadError("empty")
-    if len(data) > max_bytes:
-        raise UploadError("too_large", limit_mb=round(max_bytes / 1024 / 1024, 1))
-    guess = filetype.guess(data)
+    guess = filetype.guess(head)
     extension = guess.extension if guess else None
     if extension not in ALLOWED:
         raise UploadError("bad_type", kinds=tuple(allowed_kinds))
@@ -133,99 +149,36 @@ def check_upload(data: bytes, allowed_kinds: tuple[str, ...], max_bytes: int) ->
     if kind not in allowed_kinds:
         raise UploadError("kind_not_allowed", kinds=tuple(allowed_kinds), found=FORMAT_LABELS[extension])
     if kind in ("docx", "xlsx"):
-        _check_zip(data)
-    return CheckedFile(data, kind, content_type, extension, hashlib.sha256(data).hexdigest())
+        fileobj.seek(0)
+        _check_zip(fileobj)
+    fileobj.seek(0)
+    return CheckedFile(None, kind, content_type, extension, digest.hexdigest(), size, fileobj)
 
 
-@dataclass
-class _Pending:
-    temp: Path
-    final: Path
-    moved: bool = False
+def check_upload(data: bytes, allowed_kinds: tuple[str, ...], max_bytes: int) -> CheckedFile:
+    """`check_file` on bytes already in memory (same checks, same errors); the CheckedFile keeps `data`."""
+    if not data:
+        raise UploadError("empty")
+    checked = check_file(io.BytesIO(data), allowed_kinds, max_bytes)
+    return CheckedFile(data, checked.kind, checked.content_type, checked.extension, checked.sha256, checked.size)
 
 
-def store(upload_dir: str | Path, checked: CheckedFile, session: Session) -> str:
-    """Write the file under a random name (no user input in the path) and return that name.
+def store(upload_dir: str | Path | None, checked: CheckedFile, session: Session) -> str:
+    """Stream the file into the storage backend (app.storage.get_storage()) under a random name (no user input
+    in the key) and return that name, which is also its key.
 
-    The bytes go to `<name>.part` first; the file takes its name when `session` commits and is
-    deleted when the session's transaction ends without a commit. Raises UploadError("write_failed")
-    when the disk refuses the write (full, read-only, quota): no partial file is left behind.
+    `upload_dir` is no longer used (the backend comes from the configuration); it stays for callers. The
+    object takes its name when `session` commits and is deleted when the session's transaction ends without a
+    commit (app.storage.save_pending). Raises UploadError("write_failed") when the backend refuses the write
+    (disk full, read-only, bucket unreachable), or when the bytes stored are not the bytes checked: nothing is
+    left behind.
     """
-    folder = Path(upload_dir)
     name = f"{secrets.token_hex(16)}.{checked.extension}"
-    temp = folder / (name + PART_SUFFIX)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        _maybe_sweep(folder)
-        with open(temp, "xb") as handle:
-            handle.write(checked.data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o640)
-    except OSError as exc:
-        _unlink(temp)
-        raise UploadError("write_failed", reason=exc.strerror or str(exc)) from exc
-    session.info.setdefault(PENDING_KEY, []).append(_Pending(temp, folder / name))
+        size, digest = storage.save_pending(session, name, checked.open())
+    except storage.WriteFailed as exc:
+        raise UploadError("write_failed", reason=exc.reason) from exc
+    if (size, digest) != (checked.size, checked.sha256):
+        storage.discard_pending(session, name)
+        raise UploadError("write_failed", reason="the file changed while it was stored")
     return name
-
-
-def _unlink(path: Path) -> None:
-    with contextlib.suppress(OSError):  # nothing more can be done; a .part file is swept later
-        path.unlink(missing_ok=True)
-
-
-@sa.event.listens_for(Session, "before_commit")
-def _move_into_place(session: Session) -> None:
-    """Give each file written in this transaction its final name, just before the database commits."""
-    for item in session.info.get(PENDING_KEY, []):
-        if not item.moved:
-            os.replace(item.temp, item.final)
-            item.moved = True
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _forget_committed(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
-
-
-@sa.event.listens_for(Session, "after_transaction_end")
-def _discard_uncommitted(session: Session, transaction) -> None:
-    """A transaction that ended without a commit: delete the files it wrote (renamed or not)."""
-    if transaction.parent is not None:
-        return
-    for item in session.info.pop(PENDING_KEY, []):
-        _unlink(item.final if item.moved else item.temp)
-
-
-def sweep_partial(upload_dir: str | Path, max_age: float = PART_MAX_AGE) -> int:
-    """Delete `.part` files older than `max_age` seconds (left by a killed save); return how many."""
-    removed = 0
-    cutoff = time.time() - max_age
-    try:
-        entries = list(os.scandir(upload_dir))
-    except OSError:
-        return 0
-    for entry in entries:
-        try:
-            if entry.name.endswith(PART_SUFFIX) and entry.is_file() and entry.stat().st_mtime < cutoff:
-                os.unlink(entry.path)
-                removed += 1
-        except OSError:
-            continue
-    return removed
-
-
-def _maybe_sweep(folder: Path) -> None:
-    key = str(folder)
-    if time.monotonic() - _last_sweep.get(key, -PART_MAX_AGE) >= PART_MAX_AGE:
-        _last_sweep[key] = time.monotonic()
-        sweep_partial(folder)
-
-
-def stored_path(upload_dir: str | Path, stored_name: str) -> Path:
-    """Resolve a stored name, refusing anything that would leave the upload folder."""
-    root = Path(upload_dir).resolve()
-    path = (root / stored_name).resolve()
-    if path.parent != root:
-        raise ValueError("stored name escapes the upload folder")
-    return path

@@ -12,10 +12,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import saves
 from app.clock import to_local, today_local
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.params import int_list
-from app.web import commit_after, send_attachment
+from app.storage import BadKey, KeyNotFound, get_storage
+from app.web import commit_after
 
 from . import services, uploads
 from .forms import SubmitForm, build_group_form
@@ -144,7 +145,7 @@ def group(campaign_id: int, unit_id: int, group_code: str):
             if isinstance(f.stream, saves.CappedFile) and f.stream.refusal:
                 refused.setdefault(ind.field_name + "_files", []).append(saves.refusal_message(f.stream))
                 continue
-            files.setdefault(ind.field_name, []).append(services.Upload(f.filename, f.read()))
+            files.setdefault(ind.field_name, []).append(services.Upload(f.filename, stream=f.stream))  # read in chunks, not here
     page_version = services.parse_version(request.form.get("version"))
     try:
         outcome = services.save_group(
@@ -153,7 +154,7 @@ def group(campaign_id: int, unit_id: int, group_code: str):
             explanations={i.field_name: request.form.get(i.field_name + "_explanation") for i in grp.indicators},
             files=files, remove_evidence=int_list(request.form.getlist("remove_evidence")),
             expected_version=page_version,
-            upload_dir=current_app.config["UPLOAD_DIR"], max_bytes=current_app.config["MAX_EVIDENCE_BYTES"], ctx=ctx,
+            max_bytes=current_app.config["MAX_EVIDENCE_BYTES"], ctx=ctx,
             not_applicable={i.field_name: bool(request.form.get(i.field_name + "_na")) for i in grp.indicators if i.allow_na},
             limits=services.Limits.from_config(current_app.config),
         )
@@ -282,5 +283,7 @@ def result(campaign_id: int, unit_id: int):
 @login_required
 def evidence(evidence_id: int):
     item = services.get_evidence(db.session, current_user, evidence_id)
-    path = uploads.stored_path(current_app.config["UPLOAD_DIR"], item.stored_name)
-    return send_attachment(path, item.content_type, item.original_name)
+    try:
+        return get_storage().send(item.stored_name, item.original_name, item.content_type)  # streamed from the backend
+    except (KeyNotFound, BadKey):
+        raise NotFound(_("Không tìm thấy tệp minh chứng.")) from None

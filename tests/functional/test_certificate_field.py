@@ -88,7 +88,7 @@ def test_production_with_a_public_address_prints_it(client, data, decision, app)
 
     production(app, PUBLIC)
     cert = issue_via_http(client, decision)[0]
-    pdf = certs.pdf_path(cert).read_bytes()
+    pdf = certs.read_pdf(cert)
     image = pypdfium2.PdfDocument(pdf)[0].render(scale=4).to_pil()
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [f"{PUBLIC}/verify/{cert.verify_code}"]
     assert f"Xác minh tại {PUBLIC}/verify" in pdf_lines(pdf)
@@ -117,7 +117,7 @@ def test_startup_warns_without_a_public_address(monkeypatch, caplog):
 def test_new_code_printed_on_one_line_in_groups_of_four(client, data, decision, app):
     cert = issue_via_http(client, decision)[0]
     assert re.fullmatch(f"[{codes.ALPHABET}]{{16}}", cert.verify_code)
-    lines = pdf_lines(certs.pdf_path(cert).read_bytes())
+    lines = pdf_lines(certs.read_pdf(cert))
     grouped = codes.grouped(cert.verify_code, " ")
     assert f"Mã xác minh: {grouped}" in lines, lines  # the whole code, on one line
     assert f"Xác minh tại {app.config['BASE_URL']}/verify" in lines

@@ -103,7 +103,7 @@ def test_verification_page_states(client, data, decision):
     client.logout()
     html = client.get(f"/verify/{cert.verify_code}").get_data(as_text=True)
     assert "ĐÃ ĐƯỢC THAY THẾ" in html and "002/2026/GCN-CQTT" in html
-    assert "thay thế giấy chứng nhận số 001/2026/GCN-CQTT" in pdf_text(certs.pdf_path(new).read_bytes())
+    assert "thay thế giấy chứng nhận số 001/2026/GCN-CQTT" in pdf_text(certs.read_pdf(new))
     from app.audit.models import AuditEntry
 
     actions = set(db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.action.startswith("certificate."))))
@@ -201,7 +201,7 @@ def test_signed_certificate_verifies(app, data, decision, tmp_path):
     finally:
         app.config.update(CERT_SIGNING_KEY=None, CERT_SIGNING_CERT=None)
     assert issued[0].signed
-    with open(certs.pdf_path(issued[0]), "rb") as handle:
+    with certs.open_pdf(issued[0]) as stored, io.BytesIO(stored.read()) as handle:
         reader = PdfFileReader(handle)
         assert len(reader.embedded_signatures) == 1
         status = validate_pdf_signature(reader.embedded_signatures[0], ValidationContext(trust_roots=[
@@ -221,7 +221,7 @@ def test_verify_page_is_rate_limited(client, app):
 def test_unsigned_without_key(client, data, decision):
     cert = issue_via_http(client, decision)[0]
     assert not cert.signed
-    assert re.search(rb"/ByteRange", certs.pdf_path(cert).read_bytes()) is None
+    assert re.search(rb"/ByteRange", certs.read_pdf(cert)) is None
 
 
 @pytest.mark.skipif(not __import__("os").environ.get("TEST_DATABASE_URL", "").startswith("postgres"),

@@ -195,7 +195,7 @@ def test_database_down_page_renders_for_a_logged_in_user_and_keeps_typed_values(
 
 
 def test_disk_full_keeps_answer_and_explanation_and_leaves_no_file(client, world, app, monkeypatch):
-    from app.submissions import uploads
+    from app.storage import local
 
     campaign, unit, group, pct, boolean, pdf_ind = _g1(world)
     client.login("canbo.a")
@@ -204,7 +204,7 @@ def test_disk_full_keeps_answer_and_explanation_and_leaves_no_file(client, world
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(uploads.os, "fsync", full)  # the bytes were written to the .part file, then the disk is full
+    monkeypatch.setattr(local.os, "fsync", full)  # the bytes were written to the .part file, then the disk is full
     response = client.post_form(url, {"version": version_of(client, url), pct.field_name: "90", boolean.field_name: "no",
                                       boolean.field_name + "_explanation": "Giải trình quan trọng",
                                       pdf_ind.field_name + "_files": [(io.BytesIO(pdf_bytes()), "bien-ban.pdf")]},
@@ -268,7 +268,7 @@ def test_a_save_killed_between_the_file_write_and_the_commit_leaves_no_file(clie
 
 
 def test_every_stored_evidence_row_has_its_file_and_stale_part_files_are_swept(client, world, app):
-    from app.submissions import uploads
+    from app.storage import get_storage
 
     campaign, unit, group, pct, _boolean, pdf_ind = _g1(world)
     client.login("canbo.a")
@@ -283,7 +283,7 @@ def test_every_stored_evidence_row_has_its_file_and_stale_part_files_are_swept(c
     old.write_bytes(b"x")
     fresh.write_bytes(b"y")
     os.utime(old, (0, 0))
-    assert uploads.sweep_partial(root) == 1
+    assert get_storage().sweep_partial() == 1
     assert not old.exists() and fresh.exists() and (root / item.stored_name).exists()
 
 
