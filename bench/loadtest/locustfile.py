@@ -90,6 +90,7 @@ class Browser(FastHttpUser):
     """A logged-in browser: page helpers shared by the three roles."""
 
     abstract = True
+    host = JOB.get("base")
     wait_time = between(*JOB.get("wait", [1, 3]))
     connection_timeout = 60.0
     network_timeout = 120.0
@@ -329,7 +330,7 @@ def main() -> None:
     """Run the job's users with Locust's library API for at most JOB["run_time"] seconds; write JOB["results"]."""
     from locust.env import Environment
 
-    env = Environment(user_classes=[c for c in (Official, Reviewer, Viewer) if c.fixed_count], events=events)
+    env = Environment(user_classes=[c for c in (Official, Reviewer, Viewer) if c.fixed_count], events=events, host=JOB["base"])
     runner = env.create_local_runner()
     total = len(JOB["officials"]) + len(JOB.get("reviewers", [])) + len(JOB.get("viewers", []))
     started = time.perf_counter()
