@@ -18,7 +18,8 @@ opened, files as multipart/form-data, POST → 302 → GET as a browser follows 
 
 What every official's successful saves stored (value and explanation as typed, per indicator; the number of files)
 is recorded here, per user, for the integrity check after the run (run.py compares it with the database). A save
-that failed otherwise than with the expected answer marks its user "uncertain" (it may or may not have been stored).
+that failed otherwise than with the expected answer marks its user "uncertain" (it may or may not have been stored);
+a save still waiting for its answer when the run ended is kept as "in_flight" (either outcome is then correct).
 
 The job (JSON, path in LOADTEST_JOB) comes from run.py: base, profile, year, campaign_id, set_code, groups
 [{code, indicators: [{code, field, type, options}]}], officials [{username, unit_id}], reviewers, viewers
@@ -63,7 +64,9 @@ def pdf_bytes(tag: str, size: int = 3 * 1024) -> bytes:
 
 #: Shared by every simulated user of this process (gevent: one thread, no locks needed).
 STATE: dict = {
-    "sent": {},  # username → {"unit_id", "values": {indicator code: [raw, explanation]}, "files": n, "uncertain": [reasons]}
+    # username → {"unit_id", "values": {indicator code: [raw, explanation]}, "files": n, "uncertain": [reasons],
+    #             "in_flight": the save sent and not yet answered when the run ended ({"values", "file"}) or None}
+    "sent": {},
     "officials_done": 0, "submitted": 0, "submit_failed": 0, "approved": 0, "review_failed": 0, "reviewed": set(),
     "conflicts_deliberate": 0,
 }
@@ -131,7 +134,8 @@ class Official(Browser):
         self.username, self.unit_id = account["username"], account["unit_id"]
         self.rng = random.Random(self.username)  # noqa: S311 - simulated answers, not secrets
         self.base = f"/assessments/{JOB['campaign_id']}/{self.unit_id}"
-        self.record = STATE["sent"].setdefault(self.username, {"unit_id": self.unit_id, "values": {}, "files": 0, "uncertain": []})
+        self.record = STATE["sent"].setdefault(self.username, {"unit_id": self.unit_id, "values": {}, "files": 0, "uncertain": [],
+                                                                   "in_flight": None})
         if not self.login(self.username):
             self.record["uncertain"].append("login failed")
             self._finish()
@@ -162,9 +166,12 @@ class Official(Browser):
         fields, typed = self._fields(group, token, version, go, with_file)
         body, content_type = encode_multipart_formdata(fields)
         path = f"{self.base}/groups/{group['code']}"
+        if not stale:  # until its answer arrives, this save may or may not be stored (the run may end meanwhile)
+            self.record["in_flight"] = {"values": typed, "file": with_file}
         with self.client.post(path, data=body, headers={"Content-Type": content_type}, allow_redirects=False,
                               name=STALE if stale else "save group", catch_response=True) as response:
             status = response.status_code
+            self.record["in_flight"] = None
             if stale:
                 if status == 409:
                     STATE["conflicts_deliberate"] += 1
@@ -330,7 +337,9 @@ def main() -> None:
     """Run the job's users with Locust's library API for at most JOB["run_time"] seconds; write JOB["results"]."""
     from locust.env import Environment
 
-    env = Environment(user_classes=[c for c in (Official, Reviewer, Viewer) if c.fixed_count], events=events, host=JOB["base"])
+    # At the end users stop at their next wait (after the request in progress is answered), within stop_timeout.
+    env = Environment(user_classes=[c for c in (Official, Reviewer, Viewer) if c.fixed_count], events=events, host=JOB["base"],
+                      stop_timeout=JOB.get("stop_timeout", 120))
     runner = env.create_local_runner()
     total = len(JOB["officials"]) + len(JOB.get("reviewers", [])) + len(JOB.get("viewers", []))
     started = time.perf_counter()

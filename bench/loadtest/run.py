@@ -240,7 +240,7 @@ def integrity(app, job: dict, sent: dict) -> dict:
     from app.extensions import db
     from app.submissions.models import Submission
 
-    out = {"checked": 0, "answers": 0, "mismatches": [], "uncertain": [], "other_submissions": 0}
+    out = {"checked": 0, "answers": 0, "mismatches": [], "uncertain": [], "other_submissions": 0, "in_flight": 0}
     with app.app_context():
         campaign = db.session.get(Campaign, job["campaign_id"])
         criteria = campaign.criteria_version.criteria
@@ -249,28 +249,38 @@ def integrity(app, job: dict, sent: dict) -> dict:
             if record["uncertain"]:
                 out["uncertain"].append(f"{username}: {'; '.join(record['uncertain'][:3])}")
             if not record["values"] and not record["files"]:
-                continue
+                continue  # never saved (or only a first save cut by the end of the run, which may or may not be stored)
             out["checked"] += 1
             sub = subs.get(record["unit_id"])
             if sub is None:
                 out["mismatches"].append(f"{username}: no questionnaire stored")
                 continue
             answers = {a.indicator_code: a for a in sub.answers}
-            for code, (raw, explanation) in sorted(record["values"].items()):
+            flight = record.get("in_flight") or {"values": {}, "file": False}
+            if record.get("in_flight"):
+                out["in_flight"] += 1
+            for code, typed in sorted(record["values"].items()):
                 out["answers"] += 1
                 ind = criteria.indicator(code)
-                expected = get_type(ind.type).parse(raw, list(ind.options), "vi")
                 stored = answers.get(code)
-                if stored is None or stored.not_applicable or not same_value(stored.parsed, expected):
-                    out["mismatches"].append(f"{username} {code}: sent {raw!r}, stored {stored.value if stored else None!r}")
-                elif stored.explanation != unicodedata.normalize("NFC", explanation):
-                    out["mismatches"].append(f"{username} {code}: explanation sent {explanation[:40]!r}…, stored {stored.explanation[:40]!r}…")
-            if len(sub.evidence) != record["files"]:
+                candidates = [typed] + ([flight["values"][code]] if code in flight["values"] else [])
+                if not any(_stored_equals(stored, get_type(ind.type).parse(raw, list(ind.options), "vi"), explanation, same_value)
+                           for raw, explanation in candidates):
+                    out["mismatches"].append(f"{username} {code}: sent {typed[0]!r} / {typed[1][:50]!r}…, stored "
+                                             f"{stored.value if stored else None!r} / {stored.explanation[:50] if stored else ''!r}…")
+            files = {record["files"], record["files"] + (1 if flight["file"] else 0)}
+            if len(sub.evidence) not in files:
                 out["mismatches"].append(f"{username}: {record['files']} files sent, {len(sub.evidence)} stored")
-        touched = {record["unit_id"] for record in sent.values() if record["values"] or record["files"]}
+        touched = {record["unit_id"] for record in sent.values() if record["values"] or record["files"] or record.get("in_flight")}
         if job["profile"] == "rush":
             out["other_submissions"] = sum(1 for unit_id in subs if unit_id not in touched)
     return out
+
+
+def _stored_equals(stored, expected, explanation: str, same_value) -> bool:
+    """True when the stored Answer (or None) holds the parsed value `expected` and the explanation (compared NFC)."""
+    return (stored is not None and not stored.not_applicable and same_value(stored.parsed, expected)
+            and stored.explanation == unicodedata.normalize("NFC", explanation))
 
 
 def rss_summary(samples: list[tuple[float, dict[int, float]]]) -> dict:
@@ -334,9 +344,11 @@ def report(number: str, job: dict, info: dict, result: dict, rss: dict, check: d
     print(f"  worker RSS not growing (2nd-half peak ≤ 1st-half peak + {GROWTH_MB} MB): {rss['first_half_max']:.0f} → "
           f"{rss['second_half_max']:.0f} MB ({rss['growth']:+.0f}) → {verdict(rss['growth'] <= GROWTH_MB)}")
     print(f"\nintegrity: {check['checked']} questionnaires checked ({check['answers']} answers + evidence counts) against what their "
-          f"officials last sent; mismatches: {len(check['mismatches'])} → {verdict(not check['mismatches'])}")
+          f"officials last sent successfully; mismatches: {len(check['mismatches'])} → {verdict(not check['mismatches'])}")
     for line in check["mismatches"][:10]:
         print(f"  MISMATCH {line}")
+    if check["in_flight"]:
+        print(f"  officials whose last save was still unanswered when the run ended (either outcome accepted): {check['in_flight']}")
     if job["profile"] == "rush":
         print(f"  questionnaires of the campaign saved by nobody in this run: {check['other_submissions']}")
     if check["uncertain"]:
