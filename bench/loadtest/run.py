@@ -222,6 +222,7 @@ def run_load(job: dict, job_path: Path, log_path: Path) -> dict:
     result = json.loads(Path(job["results"]).read_text(encoding="utf-8"))
     if not result["total"]["requests"]:
         raise RuntimeError("the load generator made no request; its log ends with:\n" + log_path.read_text(errors="replace")[-4000:])
+    result["generator_cpu_warning"] = "CPU usage above" in log_path.read_text(errors="replace")
     return result
 
 
@@ -311,7 +312,11 @@ def report(number: str, job: dict, info: dict, result: dict, rss: dict, check: d
           f"{'production (ARGON2_TIME_COST/ARGON2_MEMORY_COST)' if job['hash'] == 'production' else 'cheap (t=1, m=1 MiB; LOADTEST_HASH=production for the real cost)'}")
     print(f"LOGIN_RATE_LIMIT raised to '{RAISED_LOGIN_LIMIT}' for this run (every simulated user comes from 127.0.0.1); "
           f"every other rule on (CSRF, version check, upload checks)")
-    print(f"ran {result['seconds']:.1f} s (limit {job['run_time']} s; ended by: {result['ended_by']})\n")
+    load = os.getloadavg()
+    print(f"ran {result['seconds']:.1f} s (limit {job['run_time']} s; ended by: {result['ended_by']}); load average at the end "
+          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) on {os.cpu_count()} cores"
+          + ("; Locust warned that its own CPU use passed 90 % (its timings include waiting for the CPU)"
+             if result.get("generator_cpu_warning") else "") + "\n")
     rows = [("endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")]
     for e in result["endpoints"] + [{**result["total"], "name": "TOTAL"}]:
         rows.append((e["name"], str(e["requests"]), f"{e['rps']:.1f}", f"{e['p50']:.0f}", f"{e['p95']:.0f}", f"{e['p99']:.0f}",
