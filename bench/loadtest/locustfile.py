@@ -339,7 +339,7 @@ def main() -> None:
 
     # At the end users stop at their next wait (after the request in progress is answered), within stop_timeout.
     env = Environment(user_classes=[c for c in (Official, Reviewer, Viewer) if c.fixed_count], events=events, host=JOB["base"],
-                      stop_timeout=JOB.get("stop_timeout", 120))
+                      stop_timeout=JOB.get("stop_timeout", 30))
     runner = env.create_local_runner()
     total = len(JOB["officials"]) + len(JOB.get("reviewers", [])) + len(JOB.get("viewers", []))
     started = time.perf_counter()

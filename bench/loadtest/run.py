@@ -167,6 +167,13 @@ def prepare_mixed(app, hash_cost: str) -> dict:
         editable = db.session.execute(sa.text(
             "SELECT u.id FROM units u LEFT JOIN submissions s ON s.unit_id = u.id AND s.campaign_id = :c "
             "WHERE u.code LIKE 'B%' AND (s.id IS NULL OR s.status = 'draft') ORDER BY u.id"), {"c": campaign.id}).scalars().all()
+        # The generator writes {"v": true|false} for every indicator; a draft's numeric answers must be numbers for its pages
+        # to open (answered 500 in the first run), so the drafts officials will open get a number there (drafts are in no score).
+        numeric = [i.code for i in campaign.criteria_version.criteria.indicators if i.type in ("percent", "number", "count")]
+        db.session.execute(sa.text(
+            "UPDATE answers SET value = CAST('{\"v\": 95}' AS JSON) FROM submissions s WHERE answers.submission_id = s.id "
+            "AND s.campaign_id = :c AND s.status = 'draft' AND answers.indicator_code = ANY(:codes)"), {"c": campaign.id, "codes": numeric})
+        db.session.commit()
         n_officials = min(int(os.environ.get("LOADTEST_OFFICIALS", "800")), len(editable), users)
         officials = [(f"lt.canbo{n:04d}", unit_id) for n, unit_id in enumerate(editable[:n_officials])]
         viewers = [f"lt.xem{n:04d}" for n in range(users - n_officials)]
