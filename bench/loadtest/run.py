@@ -139,8 +139,9 @@ def prepare_rush(app, hash_cost: str) -> dict:
                                    opens_on=dt.date(year, 1, 1), closes_on=dt.date(year, 12, 31),
                                    scope_unit_types=["phuong", "xa", "dac_khu"], system=True)
         db.session.commit()
-        officials = [(f"lt.canbo{n:03d}", u.id) for n, u in enumerate(units)]
-        reviewers = [f"lt.thamdinh{n:02d}" for n in range(10)]
+        # LOADTEST_OFFICIALS / LOADTEST_REVIEWERS: fewer users for a quick try of the harness (defaults: every unit, 10)
+        officials = [(f"lt.canbo{n:03d}", u.id) for n, u in enumerate(units)][:int(os.environ.get("LOADTEST_OFFICIALS", len(units)))]
+        reviewers = [f"lt.thamdinh{n:02d}" for n in range(int(os.environ.get("LOADTEST_REVIEWERS", "10")))]
         viewers = [f"lt.xem{n}" for n in range(5)]
         make_users(officials, reviewers, viewers, production_cost=hash_cost == "production")
         return {"campaign_id": campaign.id, "year": year, "set_code": "CQTT", "groups": groups_of(version.criteria),
