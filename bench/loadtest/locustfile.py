@@ -13,7 +13,8 @@ opened, files as multipart/form-data, POST → 302 → GET as a browser follows 
   deliberate stale save with one in twenty); never submits.
 - Reviewer (rush only): the queue filtered to "submitted", then one of its own submissions (id modulo the number of
   reviewers, so two reviewers never appraise the same one): the review page, "Đồng ý" on every indicator with
-  "Duyệt", the confirmation page and its POST.
+  "Duyệt", the confirmation page and its POST (or, when the page shows a score below the pass mark, which the app
+  refuses to approve, "không chấp thuận" with a reason).
 - Viewer: report pages (plan, funnel, ranking, weakest, heatmap, trend) of the campaign's set and year.
 
 What every official's successful saves stored (value and explanation as typed, per indicator; the number of files)
@@ -51,6 +52,8 @@ JOB: dict = json.loads(Path(os.environ["LOADTEST_JOB"]).read_text(encoding="utf-
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 VERSION = re.compile(r'name="version"[^>]*value="(-?\d*)"')
 REVIEW_LINK = re.compile(r'href="/review/(\d+)"')
+#: The approve confirmation page's score line when the appraised score is below the pass mark ("… · Chưa đạt").
+SCORE_FAILED = re.compile(r'class="rv-confirm-score">[^<]*Chưa đạt')
 REPORTS = ("plan", "funnel", "ranking", "weakest", "heatmap", "trend")
 #: The request names of a deliberate stale save (its 409 is counted apart, never as an error).
 STALE = "save group (stale version → 409, deliberate)"
@@ -287,14 +290,18 @@ class Reviewer(Browser):
                 response.failure(f"appraise answered {response.status_code}")
                 STATE["review_failed"] += 1
                 return
-        _html, token, version = self.page(f"/review/{sid}/approve", "approve confirmation page")
+        html, token, version = self.page(f"/review/{sid}/approve", "approve confirmation page")
         self.wait()
-        with self.client.post(f"/review/{sid}/approve", data={"csrf_token": token or "", "version": version or "", "note": ""},
-                              name="approve", allow_redirects=False, catch_response=True) as response:
+        # The app refuses to approve a score below the set's pass mark (409): the reviewer then records "không chấp thuận".
+        failed = SCORE_FAILED.search(html) is not None
+        path, name = (f"/review/{sid}/reject", "reject (score below the pass mark)") if failed else (f"/review/{sid}/approve", "approve")
+        data = {"csrf_token": token or "", "version": version or ""}
+        data.update({"reason": "Điểm thẩm định chưa đạt yêu cầu của bộ tiêu chí."} if failed else {"note": ""})
+        with self.client.post(path, data=data, name=name, allow_redirects=False, catch_response=True) as response:
             if response.status_code == 302:
                 STATE["approved"] += 1
             else:
-                response.failure(f"approve answered {response.status_code}")
+                response.failure(f"{name} answered {response.status_code}")
                 STATE["review_failed"] += 1
                 return
         self.page(f"/review/{sid}", "review page")

@@ -336,7 +336,7 @@ def report(number: str, job: dict, info: dict, result: dict, rss: dict, check: d
     print(f"\ndeliberate conflicts (stale version → 409, not errors): {state['conflicts_deliberate']}")
     if job["profile"] == "rush":
         print(f"officials finished: {state['officials_done']} of {n_off}; submitted: {state['submitted']} (failed {state['submit_failed']}); "
-              f"approved by reviewers: {state['approved']} (failed {state['review_failed']})")
+              f"decided by reviewers (approved, or rejected below the pass mark): {state['approved']} (failed {state['review_failed']})")
     if result["errors"]:
         print("errors:")
         for e in sorted(result["errors"], key=lambda e: -e["count"])[:12]:
