@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 #: pytest-xdist workers for `make test` (one per core; each has its own in-memory SQLite or its own PostgreSQL database).
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test install setup lint translations clean bench serve security test-storage
+.PHONY: run test install setup lint translations clean bench serve security test-storage loadtest cluster-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -60,6 +60,13 @@ bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/web.py
 	scripts/with-postgres.sh $(BIN)/python bench/surveys.py
 	$(BIN)/python bench/certificates.py
+
+## The deadline rush under Locust (not part of `make test` or CI): each profile on its own throwaway PostgreSQL, with gunicorn and
+## a throwaway Redis on 127.0.0.1. Profile 1: 114 officials, 10 reviewers, 5 viewers; profile 2: 3,321 units, 1,000 users.
+## LOADTEST_PROFILES=1 runs one; LOADTEST_SECONDS bounds each run (defaults 150 and 90).
+LOADTEST_PROFILES ?= 1 2
+loadtest: install
+	@for p in $(LOADTEST_PROFILES); do scripts/with-postgres.sh $(BIN)/python bench/loadtest/run.py $$p || exit 1; done
 
 ## Production-style server: gunicorn with gunicorn.conf.py (workers from the CPU count, timeouts, access log).
 serve: setup

@@ -127,13 +127,26 @@ def run_parallel(fn, total: int) -> float:
     return total / (time.perf_counter() - start_time)
 
 
-def worker_rss_mb(master: subprocess.Popen) -> float:
+def worker_rss_each(master: subprocess.Popen) -> dict[int, float]:
+    """The resident set size in MB of every gunicorn worker of `master` (the gunicorn Popen), by worker pid.
+
+    A worker that exits between the listing and the read (gunicorn's max_requests restart) is left out."""
     children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master.pid)], capture_output=True, text=True).stdout.split()  # noqa: S603,S607
-    best = 0
+    sizes: dict[int, float] = {}
     for pid in children:
-        status = Path(f"/proc/{pid}/status").read_text()
-        best = max(best, int(re.search(r"VmRSS:\s+(\d+)", status).group(1)))
-    return best / 1024
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"VmRSS:\s+(\d+)", status)
+        if found:
+            sizes[int(pid)] = int(found.group(1)) / 1024
+    return sizes
+
+
+def worker_rss_mb(master: subprocess.Popen) -> float:
+    """The largest worker RSS of `master` in MB (0 without workers)."""
+    return max(worker_rss_each(master).values(), default=0.0)
 
 
 def page_weight(base: str, opener, path: str) -> tuple[int, list[str], list[str]]:
