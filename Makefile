@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 #: pytest-xdist workers for `make test` (one per core; each has its own in-memory SQLite or its own PostgreSQL database).
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test install setup lint translations clean bench serve security
+.PHONY: run test install setup lint translations clean bench serve security cluster-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -47,6 +47,11 @@ test: translations
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -r app
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+## Two app nodes for real: PostgreSQL, Redis, an S3 server (moto), two gunicorn nodes and a worker on loopback
+## ports (all stopped on exit), then tests/cluster over HTTP. Storage: CLUSTER_STORAGE=local|s3 (see the script).
+cluster-test: translations
+	scripts/cluster-test.sh $(PYTEST_ARGS)
 
 ## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, the citizen survey under load, then certificates.
 bench: install
