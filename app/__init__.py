@@ -26,10 +26,11 @@ class InsecureConfig(RuntimeError):
 
 def check_production_config(app: Flask) -> None:
     """In production (FLASK_ENV/APP_ENV=production) refuse a default or short SECRET_KEY, and in-memory rate
-    limits with more than one web worker (each would count on its own). Raises InsecureConfig saying what to set."""
+    limits with more than one web worker (each would count on its own). Raises InsecureConfig saying what to set.
+    SQLite in production is logged as a warning (app.config.sqlite_in_production_problem), not refused."""
     import os
 
-    from .config import shared_limits_problem
+    from .config import shared_limits_problem, sqlite_in_production_problem
 
     production = os.environ.get("APP_ENV", os.environ.get("FLASK_ENV", "")) == "production" or app.config.get("PRODUCTION")
     key = app.config.get("SECRET_KEY") or ""
@@ -38,6 +39,9 @@ def check_production_config(app: Flask) -> None:
     problem = shared_limits_problem(bool(production), app.config.get("RATELIMIT_STORAGE_URI", ""), app.config.get("WEB_WORKERS", 1))
     if problem:
         raise InsecureConfig(problem)
+    warning = sqlite_in_production_problem(bool(production), app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+    if warning:
+        app.logger.warning(warning)
 
 
 def create_app(config: type | dict | None = None) -> Flask:

@@ -54,6 +54,20 @@ def shared_limits_problem(production: bool, storage_uri: str, workers: int) -> s
     return None
 
 
+def sqlite_in_production_problem(production: bool, database_uri: str) -> str | None:
+    """Why this production app would be tied to one machine, or None: APP_ENV=production on SQLite.
+
+    On SQLite export jobs run in a thread of the web process (lost when it restarts; no `flask worker`), the
+    database is a file on one disk and every web node would have its own. That path is for `make run` only.
+    Takes the production flag and the SQLAlchemy database URI; returns an operator message (logged as a warning).
+    """
+    if production and (database_uri or "").startswith("sqlite"):
+        return ("APP_ENV=production on SQLite: export jobs run in threads of the web process (lost on restart, no "
+                "`flask worker`) and the database cannot be shared by a second machine. SQLite is for `make run` only; "
+                "set DATABASE_URL=postgresql://… and run `flask worker` beside the web nodes.")
+    return None
+
+
 #: The address a debug or test app falls back to when no public address is configured (never used in production).
 DEV_BASE_URL = "http://127.0.0.1:5000"
 
