@@ -34,6 +34,61 @@ def health():
     return {"status": "ok"}
 
 
+def _check_redis(uri: str) -> str:
+    """'ok', 'not used' (memory:// limits) or 'unavailable': one PING with a 1 s timeout to the rate-limit store."""
+    if not uri.startswith(("redis://", "rediss://")):
+        return "not used"
+    import redis
+
+    client = redis.Redis.from_url(uri, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        return "unavailable"
+    finally:
+        client.close()
+    return "ok"
+
+
+def _check_storage(config) -> str:
+    """'ok' or 'unavailable': the file store answers. Local: UPLOAD_DIR is a writable folder. S3 (when the
+    storage backend exists, app.storage): one existence check of a probe key (bucket reachable, credentials valid)."""
+    import os
+
+    if config.get("STORAGE_BACKEND", "local") != "local":
+        try:
+            from app.storage import get_storage  # the S3 backend (i15-storage)
+
+            get_storage().exists("readyz-probe")
+        except Exception:  # noqa: BLE001 - unreachable, refused or misconfigured: not ready
+            return "unavailable"
+        return "ok"
+    folder = config["UPLOAD_DIR"]
+    return "ok" if os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK) else "unavailable"
+
+
+@bp.route("/readyz")
+def ready():
+    """Readiness for load balancers: the database, the shared Redis (when RATELIMIT_STORAGE_URI names one) and the
+    file store. 200 {"status": "ok", "checks": {name: "ok"|"not used"}} when all answer, else 503 with the same
+    shape naming what is "unavailable" (no addresses, no error text). No login."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+
+    checks = {}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any database failure means not ready
+        db.session.rollback()
+        checks["database"] = "unavailable"
+    checks["redis"] = _check_redis(current_app.config.get("RATELIMIT_STORAGE_URI") or "")
+    checks["storage"] = _check_storage(current_app.config)
+    ok = all(v in ("ok", "not used") for v in checks.values())
+    return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
+
+
 @bp.route("/lang", methods=["POST"])
 def set_language():
     lang = request.form.get("lang", "")

@@ -113,6 +113,13 @@ def save(s: requests.Session, node: str, path: str, answers: dict, extra: dict |
     return s.post(node + path, data=data, files=files, allow_redirects=False, timeout=60)
 
 
+def test_both_nodes_are_ready_with_the_shared_services():
+    for node in (A, B):
+        response = requests.get(f"{node}/readyz", timeout=30)
+        assert response.status_code == 200, response.text
+        assert response.json()["checks"] == {"database": "ok", "redis": "ok", "storage": "ok"}
+
+
 def test_login_on_one_node_continues_on_the_other():
     s = browser()
     assert LOGIN_PAGE in browser().get(f"{B}/assessments/", timeout=30).text  # without a session B shows the login page
