@@ -52,7 +52,8 @@ def _check_redis(uri: str) -> str:
 
 def _check_storage(config) -> str:
     """'ok' or 'unavailable': the file store answers. Local: UPLOAD_DIR is a writable folder. S3 (when the
-    storage backend exists, app.storage): one existence check of a probe key (bucket reachable, credentials valid)."""
+    storage backend exists, app.storage): one existence check of a probe key (bucket reachable, credentials valid).
+    A missing UPLOAD_DIR whose parent is a writable folder is ready (the app creates it on the first upload)."""
     import os
 
     if config.get("STORAGE_BACKEND", "local") != "local":
@@ -64,6 +65,8 @@ def _check_storage(config) -> str:
             return "unavailable"
         return "ok"
     folder = config["UPLOAD_DIR"]
+    if not os.path.isdir(folder):  # created on the first upload: its parent must be there and writable (a mount)
+        folder = os.path.dirname(os.path.abspath(folder))
     return "ok" if os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK) else "unavailable"
 
 

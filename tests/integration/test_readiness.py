@@ -37,10 +37,12 @@ def test_not_ready_when_the_shared_redis_does_not_answer(client, app):
     assert client.get("/healthz").status_code == 200  # alive, only not ready
 
 
-def test_not_ready_when_the_upload_dir_is_missing(client, app, tmp_path):
-    app.config["UPLOAD_DIR"] = str(tmp_path / "no-such-mount" / "uploads")
+def test_not_ready_when_the_upload_dir_cannot_be_there(client, app, tmp_path):
+    app.config["UPLOAD_DIR"] = str(tmp_path / "no-such-mount" / "uploads")  # its parent is missing too (an absent mount)
     response = client.get("/readyz")
     assert response.status_code == 503 and response.get_json()["checks"]["storage"] == "unavailable"
+    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads-not-yet-created")  # a fresh install: created on the first upload
+    assert client.get("/readyz").status_code == 200
 
 
 @pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (Debian package redis-server; .ci/run installs it)")
