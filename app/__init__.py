@@ -56,6 +56,12 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
 
     check_production_config(app)
+    if app.config.get("TRUSTED_PROXY_HOPS"):
+        # Behind nginx / a load balancer every request comes from the proxy: take the client's address from
+        # X-Forwarded-For (only as many hops as there are trusted proxies), or every user shares one rate limit.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["TRUSTED_PROXY_HOPS"]))
     from . import params
 
     params.register(app)  # <int:…> only matches 0 … 2**31-1 (a huge id is a 404, not a 500)
