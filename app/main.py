@@ -72,9 +72,14 @@ def _check_storage(config) -> str:
 
 @bp.route("/readyz")
 def ready():
-    """Readiness for load balancers: the database, the shared Redis (when RATELIMIT_STORAGE_URI names one) and the
-    file store. 200 {"status": "ok", "checks": {name: "ok"|"not used"}} when all answer, else 503 with the same
-    shape naming what is "unavailable" (no addresses, no error text). No login."""
+    """Readiness for load balancers: the database, the file store and the shared Redis (when
+    RATELIMIT_STORAGE_URI names one). No login; names only ("ok", "not used", "unavailable"), no addresses or errors.
+
+    200 {"status": "ok", "checks": {...}} when all answer. 503 {"status": "unavailable", ...} when the database or
+    the file store does not (this node cannot serve: take it out). 200 {"status": "degraded", ...} when only Redis
+    does not: every node shares that Redis, the app then counts rate limits per worker (logged) and keeps serving,
+    so failing the probe would take every node out at once; alert on "degraded" instead.
+    """
     import sqlalchemy as sa
 
     from app.extensions import db
@@ -86,10 +91,11 @@ def ready():
     except Exception:  # noqa: BLE001 - any database failure means not ready
         db.session.rollback()
         checks["database"] = "unavailable"
-    checks["redis"] = _check_redis(current_app.config.get("RATELIMIT_STORAGE_URI") or "")
     checks["storage"] = _check_storage(current_app.config)
-    ok = all(v in ("ok", "not used") for v in checks.values())
-    return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
+    checks["redis"] = _check_redis(current_app.config.get("RATELIMIT_STORAGE_URI") or "")
+    if "unavailable" in (checks["database"], checks["storage"]):
+        return {"status": "unavailable", "checks": checks}, 503
+    return {"status": "degraded" if checks["redis"] == "unavailable" else "ok", "checks": checks}, 200
 
 
 @bp.route("/lang", methods=["POST"])

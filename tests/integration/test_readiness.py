@@ -28,13 +28,30 @@ def test_ready_with_memory_limits_and_a_writable_upload_dir(client, app):
     assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "redis": "not used", "storage": "ok"}}
 
 
-def test_not_ready_when_the_shared_redis_does_not_answer(client, app):
+def test_degraded_but_serving_when_the_shared_redis_does_not_answer(client, app):
+    """Redis is shared by every node: failing the probe would take them all out at once, while the app keeps
+    serving with per-worker counts. The probe says "degraded" (for alerts) with 200."""
     os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
     app.config["RATELIMIT_STORAGE_URI"] = f"redis://127.0.0.1:{_closed_port()}/0"
     response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "degraded", "checks": {"database": "ok", "redis": "unavailable", "storage": "ok"}}
+
+
+def test_not_ready_when_the_database_does_not_answer(client, app, monkeypatch):
+    import sqlalchemy as sa
+
+    from app.extensions import db
+
+    os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
+
+    def down(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(db.session, "execute", down)
+    response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "checks": {"database": "ok", "redis": "unavailable", "storage": "ok"}}
-    assert client.get("/healthz").status_code == 200  # alive, only not ready
+    assert response.get_json() == {"status": "unavailable", "checks": {"database": "unavailable", "redis": "not used", "storage": "ok"}}
 
 
 def test_not_ready_when_the_upload_dir_cannot_be_there(client, app, tmp_path):
