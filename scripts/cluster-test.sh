@@ -53,12 +53,16 @@ trap 'exit 130' INT TERM
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
-# wait_for WHAT PID URL-or-host:port: bounded wait (90 s) for a process to answer; fails if it exits first.
+# Bound on waiting for one service to come up (not a timing assertion; generous for a loaded 2-core CI machine).
+export CLUSTER_STARTUP_SECONDS="${CLUSTER_STARTUP_SECONDS:-300}"
+
+# wait_for WHAT PID URL-or-host:port: bounded wait for a process to answer; fails if it exits first.
 wait_for() {
   "$PY" - "$@" <<'PY'
 import socket, sys, time, urllib.request, os
 what, pid, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-deadline = time.monotonic() + 90
+limit = int(os.environ["CLUSTER_STARTUP_SECONDS"])
+deadline = time.monotonic() + limit
 while time.monotonic() < deadline:
     try:
         os.kill(pid, 0)
@@ -76,7 +80,7 @@ while time.monotonic() < deadline:
     except OSError:
         pass
     time.sleep(0.2)
-sys.exit(f"{what} did not answer {target} within 90 s")
+sys.exit(f"{what} did not answer {target} within {limit} s")
 PY
 }
 
@@ -146,20 +150,20 @@ PIDS+=("$WORKER_PID")
 "$PY" - "$WORKER_PID" <<'PY'
 import os, sys, time
 import psycopg
-deadline = time.monotonic() + 90
+deadline = time.monotonic() + int(os.environ["CLUSTER_STARTUP_SECONDS"])
 while time.monotonic() < deadline:
     os.kill(int(sys.argv[1]), 0)
     with psycopg.connect(os.environ["PG_URL"]) as conn:
         if conn.execute("SELECT to_regclass('procrastinate_workers')").fetchone()[0]:
             sys.exit(0)
     time.sleep(0.2)
-sys.exit("the worker did not create the queue tables within 90 s")
+sys.exit("the worker did not create the queue tables in time (CLUSTER_STARTUP_SECONDS)")
 PY
 
-PORT=$PORT_A "$BIN/gunicorn" -c gunicorn.conf.py wsgi:app >"$WORK/node-a.log" 2>&1 &
+PORT=$PORT_A "$BIN/gunicorn" -c gunicorn.conf.py --control-socket "$WORK/node-a.ctl" wsgi:app >"$WORK/node-a.log" 2>&1 &
 NODE_A=$!
 PIDS+=("$NODE_A")
-PORT=$PORT_B "$BIN/gunicorn" -c gunicorn.conf.py wsgi:app >"$WORK/node-b.log" 2>&1 &
+PORT=$PORT_B "$BIN/gunicorn" -c gunicorn.conf.py --control-socket "$WORK/node-b.ctl" wsgi:app >"$WORK/node-b.log" 2>&1 &
 NODE_B=$!
 PIDS+=("$NODE_B")
 wait_for "node A (gunicorn)" "$NODE_A" "http://127.0.0.1:$PORT_A/healthz"
