@@ -30,7 +30,7 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 VERSION_RE = re.compile(r'name="version"[^>]*value="([^"]*)"')
 LOGIN_PAGE = 'name="password"'
 #: Bound on waiting for an export job (a broken worker fails the test instead of hanging it).
-JOB_WAIT_SECONDS = 120
+JOB_WAIT_SECONDS = 300
 
 
 def browser() -> requests.Session:
