@@ -30,11 +30,12 @@ WORK=$(mktemp -d /tmp/datchuan-cluster.XXXXXX)
 PIDS=()
 STARTED=$(date +%s)
 
+# Stop every service we started (TERM, up to 35 s each: gunicorn drains for graceful_timeout 30 s, then KILL).
 cleanup() {
   local status=$?
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 350); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
