@@ -54,6 +54,11 @@ test: translations
 test-storage: translations
 	$(BIN)/python -m pytest -p no:cacheprovider tests/storage $(PYTEST_ARGS)
 
+## Two app nodes for real: PostgreSQL, Redis, an S3 server (moto), two gunicorn nodes and a worker on loopback
+## ports (all stopped on exit), then tests/cluster over HTTP. Storage: CLUSTER_STORAGE=local|s3 (see the script).
+cluster-test: translations
+	scripts/cluster-test.sh $(PYTEST_ARGS)
+
 ## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, the citizen survey under load, then certificates.
 bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py

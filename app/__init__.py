@@ -26,10 +26,11 @@ class InsecureConfig(RuntimeError):
 
 def check_production_config(app: Flask) -> None:
     """In production (FLASK_ENV/APP_ENV=production) refuse a default or short SECRET_KEY, and in-memory rate
-    limits with more than one web worker (each would count on its own). Raises InsecureConfig saying what to set."""
+    limits with more than one web worker (each would count on its own). Raises InsecureConfig saying what to set.
+    SQLite in production is logged as a warning (app.config.sqlite_in_production_problem), not refused."""
     import os
 
-    from .config import shared_limits_problem
+    from .config import shared_limits_problem, sqlite_in_production_problem
 
     production = os.environ.get("APP_ENV", os.environ.get("FLASK_ENV", "")) == "production" or app.config.get("PRODUCTION")
     key = app.config.get("SECRET_KEY") or ""
@@ -38,6 +39,9 @@ def check_production_config(app: Flask) -> None:
     problem = shared_limits_problem(bool(production), app.config.get("RATELIMIT_STORAGE_URI", ""), app.config.get("WEB_WORKERS", 1))
     if problem:
         raise InsecureConfig(problem)
+    warning = sqlite_in_production_problem(bool(production), app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+    if warning:
+        app.logger.warning(warning)
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -55,6 +59,12 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
 
     check_production_config(app)
+    if app.config.get("TRUSTED_PROXY_HOPS"):
+        # Behind nginx / a load balancer every request comes from the proxy: take the client's address from
+        # X-Forwarded-For (only as many hops as there are trusted proxies), or every user shares one rate limit.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["TRUSTED_PROXY_HOPS"]))
     from . import params
 
     params.register(app)  # <int:…> only matches 0 … 2**31-1 (a huge id is a 404, not a 500)

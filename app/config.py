@@ -54,6 +54,20 @@ def shared_limits_problem(production: bool, storage_uri: str, workers: int) -> s
     return None
 
 
+def sqlite_in_production_problem(production: bool, database_uri: str) -> str | None:
+    """Why this production app would be tied to one machine, or None: APP_ENV=production on SQLite.
+
+    On SQLite export jobs run in a thread of the web process (lost when it restarts; no `flask worker`), the
+    database is a file on one disk and every web node would have its own. That path is for `make run` only.
+    Takes the production flag and the SQLAlchemy database URI; returns an operator message (logged as a warning).
+    """
+    if production and (database_uri or "").startswith("sqlite"):
+        return ("APP_ENV=production on SQLite: export jobs run in threads of the web process (lost on restart, no "
+                "`flask worker`) and the database cannot be shared by a second machine. SQLite is for `make run` only; "
+                "set DATABASE_URL=postgresql://… and run `flask worker` beside the web nodes.")
+    return None
+
+
 #: The address a debug or test app falls back to when no public address is configured (never used in production).
 DEV_BASE_URL = "http://127.0.0.1:5000"
 
@@ -80,13 +94,20 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
     Takes the environment (default os.environ) and returns config keys:
     RATELIMIT_STORAGE_URI (str, default "memory://"), IDLE_TIMEOUT_MINUTES (int ≥ 1, default 480 = 8 hours),
     WEB_WORKERS (int, see web_workers), BASE_URL (str: PUBLIC_BASE_URL, else the older name BASE_URL, else ""
-    = not configured; see public_base_url). Raises ValueError with the variable's name on a malformed value.
+    = not configured; see public_base_url), TRUSTED_PROXY_HOPS (int ≥ 0, default 0: how many proxies in front
+    of gunicorn append to X-Forwarded-For, e.g. 1 for nginx, 2 for a load balancer then nginx; the client address
+    used by rate limits and the audit log is taken that many hops from the right). Raises ValueError with the
+    variable's name on a malformed value.
     """
     env = os.environ if environ is None else environ
     idle = env.get("IDLE_TIMEOUT_MINUTES", "480").strip()
     if not idle.isdigit() or int(idle) < 1:
         raise ValueError(f"IDLE_TIMEOUT_MINUTES must be a whole number of minutes >= 1, not {idle!r}")
+    hops = env.get("TRUSTED_PROXY_HOPS", "0").strip() or "0"
+    if not hops.isdigit():
+        raise ValueError(f"TRUSTED_PROXY_HOPS must be the whole number of proxies in front of the app (0, 1, 2…), not {hops!r}")
     return {
+        "TRUSTED_PROXY_HOPS": int(hops),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "IDLE_TIMEOUT_MINUTES": int(idle),
         "WEB_WORKERS": web_workers(env),

@@ -37,6 +37,12 @@ def _database_per_xdist_worker() -> None:
 
 _database_per_xdist_worker()  # before app.config reads TEST_DATABASE_URL
 
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+#: No per-example deadline: it is a timing assertion, and a loaded CI machine (2 cores, two suites) trips it.
+hypothesis_settings.register_profile("datchuan", deadline=None)
+hypothesis_settings.load_profile("datchuan")
+
 from app import create_app  # noqa: E402
 from app.config import PROJECT_ROOT, TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402

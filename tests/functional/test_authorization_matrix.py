@@ -74,6 +74,7 @@ MATRIX = {
     ("certificates.revoke", "POST"): ("/certificates/{certificate}/revoke", expect(admin="any")),
     ("certificates.reissue", "POST"): ("/certificates/{certificate}/reissue", expect(admin="any")),
     ("main.health", "GET"): ("/healthz", ALL_OK),
+    ("main.ready", "GET"): ("/readyz", ALL_OK),
     ("main.index", "GET"): ("/", LOGGED_OK),
     ("main.set_language", "POST"): ("/lang", expect("any", "any", "any", "any", "any", "any", "any")),
     ("notifications.index", "GET"): ("/notifications/", LOGGED_OK),

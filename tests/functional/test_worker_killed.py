@@ -135,6 +135,15 @@ def test_killed_worker_job_is_retried_by_the_next_worker_and_completes_once(clie
     assert (job.status, job.progress, job.attempt, job.auto_retries) == ("done", 100, 2, 1), workers.log(second)
     assert _queue_states() == ["failed", "succeeded"]  # the dead worker's queue job closed, one new run
     assert _exports(app) == [job.stored_name]
+    finished = job.finished_at
+
+    third = workers.start("--once")  # a worker restarted after the job completed finds nothing to run again
+    workers.finish(third)
+    assert third.returncode == 0, workers.log(third)
+    job = _job(job_id)
+    assert (job.status, job.attempt, job.auto_retries, job.finished_at) == ("done", 2, 1, finished)
+    assert _queue_states() == ["failed", "succeeded"]
+    assert _exports(app) == [job.stored_name]
     page = client.get(url).get_data(as_text=True)
     assert "Đã xong." in page and 'http-equiv="refresh"' not in page
     assert client.get(url + "/download").data.startswith(b"%PDF")
@@ -161,7 +170,7 @@ def test_stalled_job_fails_then_the_retry_button_runs_it_and_the_woken_worker_lo
     workers.finish(second)
     job = _job(job_id)
     assert (job.status, job.attempt) == ("done", 2), workers.log(second)
-    winner = job.stored_name
+    winner, finished, name = job.stored_name, job.finished_at, job.download_name
     assert _exports(app) == [winner]
 
     first.send_signal(signal.SIGCONT)  # the zombie finishes its PDF...
@@ -169,6 +178,8 @@ def test_stalled_job_fails_then_the_retry_button_runs_it_and_the_woken_worker_lo
     workers.finish(first)
     assert "lost its lease" in workers.log(first)
     job = _job(job_id)
-    assert (job.status, job.attempt, job.stored_name) == ("done", 2, winner)
+    # Completed once: the woken run's "done" write matched no row (its lease is attempt 1), so the winner's
+    # result, file name and completion time stand, and no second file was left behind.
+    assert (job.status, job.attempt, job.stored_name, job.finished_at, job.download_name) == ("done", 2, winner, finished, name)
     assert _exports(app) == [winner]  # the loser deleted its file
     assert client.get(url + "/download").data.startswith(b"%PDF")
