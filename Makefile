@@ -53,6 +53,7 @@ bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py
 	scripts/with-postgres.sh $(BIN)/python bench/web.py
 	scripts/with-postgres.sh $(BIN)/python bench/surveys.py
+	scripts/with-postgres.sh $(BIN)/python bench/public.py
 	$(BIN)/python bench/certificates.py
 
 ## Production-style server: gunicorn with gunicorn.conf.py (workers from the CPU count, timeouts, access log).

@@ -143,13 +143,13 @@ def set_years(session: Session) -> list[SetYear]:
     names = {v.code: (v.name_vi, v.name_en) for v in public_versions(session)}
     pairs = session.execute(sa.select(CriteriaVersion.code, Campaign.year).join(Campaign, Campaign.criteria_version_id == CriteriaVersion.id)
                             .where(CriteriaVersion.status.in_(PUBLIC_VERSION_STATUSES)).distinct()).all()
-    counts = dict(((code, year), n) for code, year, n in session.execute(
+    counts = {(code, year): n for code, year, n in session.execute(
         sa.select(CriteriaVersion.code, Campaign.year, sa.func.count(sa.distinct(Submission.id))).select_from(Submission)
         .join(decision_submissions, decision_submissions.c.submission_id == Submission.id)
         .join(Campaign, Campaign.id == Submission.campaign_id)
         .join(CriteriaVersion, CriteriaVersion.id == Campaign.criteria_version_id)
         .where(Submission.status == "recognised", still_valid())
-        .group_by(CriteriaVersion.code, Campaign.year)))
+        .group_by(CriteriaVersion.code, Campaign.year))}
     out = [SetYear(code, *names.get(code, (code, code)), year, counts.get((code, year), 0)) for code, year in pairs]
     return sorted(out, key=lambda s: (s.set_code, -s.year))
 

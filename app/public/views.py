@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import io
 import json
 from collections.abc import Callable
 from typing import Any

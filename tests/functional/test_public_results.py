@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.certificates import services as certs
-from app.certificates.models import Certificate
 from app.extensions import db
 from app.review import services as review
 from app.review.models import Appraisal, RecognitionDecision
