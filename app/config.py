@@ -168,6 +168,8 @@ class Config:
     PUBLIC_DATA_LICENCE = os.environ.get("PUBLIC_DATA_LICENCE", "").strip()
     PUBLIC_DATA_LICENCE_URL = os.environ.get("PUBLIC_DATA_LICENCE_URL", "").strip()
     PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "300"))
+    #: How many built public responses each process keeps, by ETag (0 turns this cache off).
+    PUBLIC_RESPONSE_CACHE = int(os.environ.get("PUBLIC_RESPONSE_CACHE", "32"))
     #: When the shared Redis is unreachable, each worker limits on its own (logged) instead of failing the request.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: Optional PAdES signature of certificates: PEM key and certificate paths (unsigned when unset).

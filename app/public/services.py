@@ -202,8 +202,8 @@ def _latest(*values: dt.datetime | None) -> dt.datetime | None:
 def data_state(session: Session) -> DataState:
     """The state of everything the public pages show, in two cheap queries (aggregates, no rows of data).
 
-    basis changes when a decision, a certificate (issued, revoked, replaced), a recognised submission, a unit or a
-    criteria version changes; last_updated is the latest of their times (Asia/Ho_Chi_Minh)."""
+    basis changes when a decision, a certificate (issued, revoked, replaced), a recognised submission, a unit (added,
+    renamed or retyped; a rename to a name of the same length is the one change it can miss) or a criteria version changes; last_updated is the latest of their times (Asia/Ho_Chi_Minh)."""
     dec = sa.select(sa.func.count(RecognitionDecision.id), sa.func.max(RecognitionDecision.id),
                     sa.func.max(RecognitionDecision.created_at)).subquery()
     cert = sa.select(sa.func.count(Certificate.id), sa.func.max(Certificate.id), sa.func.max(Certificate.issued_at),
@@ -211,7 +211,9 @@ def data_state(session: Session) -> DataState:
                      sa.func.count(Certificate.superseded_by_id), sa.func.sum(Certificate.superseded_by_id)).subquery()
     sub = sa.select(sa.func.count(Submission.id), sa.func.sum(Submission.id), sa.func.max(Submission.updated_at)) \
         .where(Submission.status == "recognised").subquery()
-    unit = sa.select(sa.func.count(Unit.id), sa.func.max(Unit.id), sa.func.max(Unit.created_at)).subquery()
+    # units have no updated time: a rename or a new type (the `units` loader) shows in these weighted length sums
+    unit = sa.select(sa.func.count(Unit.id), sa.func.max(Unit.id), sa.func.max(Unit.created_at),
+                     sa.func.sum(sa.func.length(Unit.name) * Unit.id), sa.func.sum(sa.func.length(Unit.unit_type) * Unit.id)).subquery()
     one_row = dec.join(cert, sa.true()).join(sub, sa.true()).join(unit, sa.true())  # four one-row aggregates side by side
     row = session.execute(sa.select(dec, cert, sub, unit).select_from(one_row)).one()
     versions = session.execute(sa.select(CriteriaVersion.id, CriteriaVersion.checksum, CriteriaVersion.status,

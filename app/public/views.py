@@ -13,6 +13,8 @@ import contextlib
 import functools
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +26,7 @@ from app.assessment.documents import citation_text
 from app.clock import today_local
 from app.extensions import db
 from app.labels import label
-from app.numbers import ui_locale
+from app.numbers import ui_locale, vndate
 from app.reports.exports import CSV_TYPE, to_csv
 from app.reports.sections import TRACK_LABELS, raw_source
 
@@ -38,25 +40,70 @@ def _lang() -> str | None:
     return lang if lang in current_app.config["LANGUAGES"] else None
 
 
+#: Built responses by ETag, per app (at most PUBLIC_RESPONSE_CACHE of them per process, least recently used dropped
+#: first), in app.extensions. The ETag names the data state, date, language, path and templates: changed data gives a new key.
+_RESPONSES_KEY = "public_responses"
+_RESPONSES_LOCK = threading.Lock()
+
+
+def _responses() -> OrderedDict[str, tuple[bytes, list[tuple[str, str]]]]:
+    return current_app.extensions.setdefault(_RESPONSES_KEY, OrderedDict())
+#: Headers of a built response kept with its body.
+_KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Access-Control-Allow-Origin")
+
+
+def _remember(etag: str, response) -> None:
+    size = int(current_app.config.get("PUBLIC_RESPONSE_CACHE", 0))
+    if size <= 0:
+        return
+    kept = [(name, response.headers[name]) for name in _KEPT_HEADERS if name in response.headers]
+    with _RESPONSES_LOCK:
+        store = _responses()
+        store[etag] = (response.get_data(), kept)
+        store.move_to_end(etag)
+        while len(store) > size:
+            store.popitem(last=False)
+
+
+def _recall(etag: str):
+    if int(current_app.config.get("PUBLIC_RESPONSE_CACHE", 0)) <= 0:
+        return None
+    with _RESPONSES_LOCK:
+        store = _responses()
+        found = store.get(etag)
+        if found is not None:
+            store.move_to_end(etag)
+    if found is None:
+        return None
+    response = make_response(found[0])
+    for name, value in found[1]:
+        response.headers[name] = value
+    return response
+
+
 def cached(view: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a public view taking (state, **view_args): language from ?lang=, ETag/304, Cache-Control, Last-Modified.
 
-    The view gets the services.DataState and returns a response or a body; only a 200 is made cacheable."""
+    The view gets the services.DataState and returns a response or a body; only a 200 is made cacheable (and kept
+    in this process's small response cache, see _remember)."""
 
     @functools.wraps(view)
     def wrapper(**kwargs: Any):
         lang = _lang()
         with force_locale(lang) if lang else contextlib.nullcontext():
             state = services.data_state(db.session)
-            basis = "|".join([state.basis, today_local().isoformat(), ui_locale(), services.templates_hash(),
-                              services.licence(current_app.config)["name"], request.path])
+            basis = "|".join([state.basis, today_local().isoformat(), ui_locale(), lang or "", services.templates_hash(),
+                              services.licence(current_app.config)["name"], _address(), request.path])
             etag = hashlib.sha256(basis.encode()).hexdigest()[:32]
             if request.if_none_match.contains(etag):
                 response = make_response("", 304)
             else:
-                response = make_response(view(state, **kwargs))
-                if response.status_code != 200:
-                    return response
+                response = _recall(etag)
+                if response is None:
+                    response = make_response(view(state, **kwargs))
+                    if response.status_code != 200:
+                        return response
+                    _remember(etag, response)
             response.set_etag(etag)
             if state.last_updated is not None:
                 response.last_modified = state.last_updated
@@ -70,6 +117,17 @@ def cached(view: Callable[..., Any]) -> Callable[..., Any]:
 def _page_context(state: services.DataState) -> dict:
     lang = _lang()
     return {"q": {"lang": lang} if lang else {}, "licence": services.licence(current_app.config), "last_updated": state.last_updated}
+
+
+def row_helpers(items: list[services.Recognition]) -> dict:
+    """What the recognitions table needs per row, worked out once: link prefixes of the unit and verify pages, the
+    ?lang= suffix, and each distinct decision date as dd/mm/yyyy ({date: text}). A table of hundreds of rows then
+    costs no url_for, gettext or Babel call per row."""
+    lang = _lang()
+    unit_link = url_for("public.unit", unit_code="X")
+    verify_link = url_for("verify.verify", code="X")
+    return {"unit_prefix": unit_link[:-1], "verify_prefix": verify_link[:-1], "query": f"?lang={lang}" if lang else "",
+            "dates": {d: vndate(d) for d in {r.decision_date for r in items}}}
 
 
 @bp.route("/")
@@ -88,7 +146,7 @@ def set_year(state: services.DataState, set_code: str, year: int):
     if found is None:
         abort(404)
     items = services.recognitions(db.session, set_code=set_code, year=year)
-    return render_template("public/set_year.html", sy=found, items=items, **_page_context(state))
+    return render_template("public/set_year.html", sy=found, items=items, rows=row_helpers(items), **_page_context(state))
 
 
 @bp.route("/don-vi/<unit_code>")
@@ -99,7 +157,7 @@ def unit(state: services.DataState, unit_code: str):
     if found is None:
         abort(404)
     items = services.recognitions(db.session, unit_id=found.id)
-    return render_template("public/unit.html", unit=found, items=items, **_page_context(state))
+    return render_template("public/unit.html", unit=found, items=items, rows=row_helpers(items), **_page_context(state))
 
 
 def _address() -> str:

@@ -47,11 +47,15 @@ def plan_rows(session: Session, versions: list[CriteriaVersion], flt: ReportFilt
     public page's "recognition still valid"). Returns one PlanRow per target, in the files' order.
     """
     rows: list[PlanRow] = []
+    in_scope_of: dict[tuple[str, ...], int] = {}  # targets often share a scope: count its units once
     for version in versions:
         code = version.code
         cset = version.criteria
         for target in cset.targets:
-            in_scope = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.unit_type.in_(target.scope))) or 0
+            scope = tuple(target.scope)
+            if scope not in in_scope_of:
+                in_scope_of[scope] = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.unit_type.in_(scope))) or 0
+            in_scope = in_scope_of[scope]
             until = min(target.year, flt.year) if flt.year else target.year
             query = (sa.select(sa.func.count(sa.distinct(Submission.unit_id))).select_from(Submission)
                      .join(Campaign, Submission.campaign_id == Campaign.id).join(CriteriaVersion).join(Unit, Submission.unit_id == Unit.id)

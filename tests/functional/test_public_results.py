@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -192,3 +193,68 @@ def test_public_page_is_the_same_for_a_logged_in_user_and_linked_from_login(clie
     assert "Họ Tên Riêng" not in page and "Đăng xuất" not in page and "csrf_token" not in page
     name = db.session.scalar(sa.select(Unit.name).where(Unit.id == public_world["units"]["A"].id))
     assert name in client.get("/cong-khai/bo/CQTT/2026").get_data(as_text=True)
+
+
+@pytest.fixture
+def public_server(app, public_world):
+    """The app served on a free local port over the public world."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.mark.browser
+def test_public_pages_fit_a_phone_without_javascript(public_world, public_server):
+    """At 360×740 with JavaScript off, no public page scrolls sideways (wide tables scroll in their own box), every
+    link is at least 44 px tall, and axe-core finds nothing serious. PAGE_SHOTS=<folder> saves screenshots."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.functional.test_browser import ARGS, CHROMIUM, serious
+    from tests.functional.test_browser_pages import OVERFLOW_JS
+
+    paths = ["/cong-khai/", "/cong-khai/?lang=en", "/cong-khai/bo/CQTT/2026", f"/cong-khai/don-vi/{public_world['units']['A'].code}",
+             f"/cong-khai/don-vi/{public_world['units']['B'].code}", "/login"]
+    shots = os.environ.get("PAGE_SHOTS", "")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+        page = context.new_page()
+        for path in paths:
+            page.goto(public_server + path, wait_until="domcontentloaded")
+            page.evaluate("document.fonts.ready.then(() => true)")
+            found = page.evaluate(OVERFLOW_JS)
+            assert found["width"] <= 360, (path, found)
+            small = page.evaluate("() => [...document.querySelectorAll('main a, footer a, header a')]"
+                                  ".filter(a => a.getBoundingClientRect().height < 44).map(a => a.textContent)")
+            assert not small or path == "/login", (path, small)
+            if shots:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=f"{shots}/{re.sub(r'[^a-z0-9]+', '-', path.lower()).strip('-') or 'root'}-360.png", full_page=True)
+        context.close()
+        context = browser.new_context(viewport={"width": 360, "height": 740})
+        page = context.new_page()
+        for path in paths[:4]:
+            page.goto(public_server + path, wait_until="domcontentloaded")
+            assert not serious(page), (path, serious(page))
+        context.close()
+        browser.close()
+
+
+def test_a_renamed_unit_shows_at_once_despite_the_response_cache(client, public_world, app):
+    assert app.config["PUBLIC_RESPONSE_CACHE"] > 0
+    before = client.get("/cong-khai/bo/CQTT/2026")
+    assert "Phường An" in before.get_data(as_text=True)
+    assert client.get("/cong-khai/bo/CQTT/2026").get_data() == before.get_data()  # served again from the cache
+    unit = db.session.get(Unit, public_world["units"]["A"].id)
+    unit.name = "Phường An Hòa Mới"  # as the `units` loader renames a unit (no updated time on units)
+    db.session.commit()
+    after = client.get("/cong-khai/bo/CQTT/2026")
+    assert after.headers["ETag"] != before.headers["ETag"] and "Phường An Hòa Mới" in after.get_data(as_text=True)
