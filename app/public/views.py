@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import threading
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,7 @@ from flask_babel import gettext as _
 from app.assessment.documents import citation_text
 from app.clock import today_local
 from app.extensions import db
-from app.labels import label
+from app.labels import UNIT_TYPE, label
 from app.numbers import ui_locale, vndate
 from app.reports.exports import CSV_TYPE, to_csv
 from app.reports.sections import TRACK_LABELS, raw_source
@@ -189,12 +190,12 @@ def open_data(state: services.DataState) -> dict:
     Language-independent: names and texts in Vietnamese and English, dates ISO 8601, numbers as numbers
     (percentages 0-100)."""
     lic = services.licence(current_app.config)
-    base = _address()
+    verify = _address() + url_for("verify.verify", code="X")[:-1]  # once, not per row
     recognitions = [{
         "set_code": r.set_code, "set_name_vi": r.set_name_vi, "set_name_en": r.set_name_en, "year": r.year,
         "unit_code": r.unit_code, "unit_name": r.unit_name, "unit_type": r.unit_type,
         "decision": {"number": r.decision_number, "date": r.decision_date.isoformat(), "issuing_body": r.issuing_body},
-        "certificate": ({"number": r.certificate_number, "verify_url": base + url_for("verify.verify", code=r.verify_code)}
+        "certificate": ({"number": r.certificate_number, "verify_url": verify + urllib.parse.quote(r.verify_code, safe="")}
                         if r.verify_code else None),
     } for r in services.recognitions(db.session)]
     progress = [{
@@ -247,12 +248,13 @@ def data_csv(state: services.DataState):
     headers = [_("Mã bộ tiêu chí"), _("Bộ tiêu chí"), _("Năm"), _("Mã đơn vị"), _("Đơn vị"), _("Loại đơn vị"), _("Số quyết định"),
                _("Ngày quyết định"), _("Cơ quan ban hành"), _("Số giấy chứng nhận"), _("Địa chỉ xác minh"), _("Giấy phép dữ liệu"),
                _("Cập nhật lần cuối")]
-    base = _address()
+    verify = _address() + url_for("verify.verify", code="X")[:-1]  # words and prefixes once, not per row
     meta = _meta(state)
     en = ui_locale() == "en"
+    types = {code: label(code, "unit_type") for code in UNIT_TYPE}
     rows = [[r.set_code, (r.set_name_en or r.set_name_vi) if en else r.set_name_vi, str(r.year), r.unit_code, r.unit_name,
-             label(r.unit_type, "unit_type"), r.decision_number, r.decision_date.strftime("%d/%m/%Y"), r.issuing_body,
-             r.certificate_number or "", base + url_for("verify.verify", code=r.verify_code) if r.verify_code else "", *meta]
+             types.get(r.unit_type, r.unit_type), r.decision_number, r.decision_date.strftime("%d/%m/%Y"), r.issuing_body,
+             r.certificate_number or "", verify + urllib.parse.quote(r.verify_code, safe="") if r.verify_code else "", *meta]
             for r in services.recognitions(db.session)]
     return _csv_response(to_csv(headers, rows), "cong-khai-don-vi-dat-chuan.csv")
 
