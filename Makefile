@@ -64,6 +64,7 @@ bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py
 	scripts/with-postgres.sh $(BIN)/python bench/web.py
 	scripts/with-postgres.sh $(BIN)/python bench/surveys.py
+	scripts/with-postgres.sh $(BIN)/python bench/public.py
 	$(BIN)/python bench/certificates.py
 
 ## The deadline rush under Locust (not part of `make test` or CI): each profile on its own throwaway PostgreSQL, with gunicorn and

@@ -105,6 +105,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .main import bp as main_bp
     from .notifications.cli import bp as notifications_cli
     from .notifications.views import bp as notifications_bp
+    from .public.views import bp as public_bp
     from .reports.cli import bp as reports_cli
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
@@ -116,7 +117,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .units.cli import bp as units_cli
 
     for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, certificates_bp, verify_bp, audit_bp, notifications_bp, criteria_sets_bp, survey_public_bp, survey_results_bp,
-               survey_poster_bp,
+               survey_poster_bp, public_bp,
                criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli, users_cli, surveys_cli):
         app.register_blueprint(bp)
     app.cli.add_command(worker)

@@ -183,6 +183,14 @@ class Config:
     #: seconds between opening the form and sending it, and one response per device per day (cookie).
     SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "6 per minute;60 per day")
     SURVEY_MIN_SECONDS = int(os.environ.get("SURVEY_MIN_SECONDS", "3"))
+    #: Public results (/cong-khai/) and its open data: the licence stated in the CSV and JSON and on the page. The default
+    #: "CC BY 4.0" is the software's suggestion, not the city's decision: until PUBLIC_DATA_LICENCE is set, the page and
+    #: the data say it is a configurable default. PUBLIC_CACHE_SECONDS is the max-age of those public responses.
+    PUBLIC_DATA_LICENCE = os.environ.get("PUBLIC_DATA_LICENCE", "").strip()
+    PUBLIC_DATA_LICENCE_URL = os.environ.get("PUBLIC_DATA_LICENCE_URL", "").strip()
+    PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "300"))
+    #: How many built public responses each process keeps, by ETag (0 turns this cache off).
+    PUBLIC_RESPONSE_CACHE = int(os.environ.get("PUBLIC_RESPONSE_CACHE", "32"))
     #: When the shared Redis is unreachable, each worker limits on its own (logged) instead of failing the request.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: Optional PAdES signature of certificates: PEM key and certificate paths (unsigned when unset).

@@ -34,21 +34,36 @@ class PlanRow:
 def plan_vs_actual(session: Session, actor: User, flt: ReportFilter, today: dt.date) -> list[PlanRow]:
     check_set(session, actor, flt.set_code)
     codes = [flt.set_code] if flt.set_code else visible_sets(session, actor)
+    versions = [v for v in (criteria_of(session, code) for code in codes) if v is not None]
+    return plan_rows(session, versions, flt, today)
+
+
+def plan_rows(session: Session, versions: list[CriteriaVersion], flt: ReportFilter, today: dt.date,
+              recognised_filter: sa.ColumnElement[bool] | None = None) -> list[PlanRow]:
+    """Plan vs actual for the targets of the given criteria versions (one per set code), no access check.
+
+    `flt.year` caps the years counted (a target counts recognitions up to its own year); `today` dates the expected
+    progress. `recognised_filter`, when given, is an extra condition on the recognised submissions counted (e.g. the
+    public page's "recognition still valid"). Returns one PlanRow per target, in the files' order.
+    """
     rows: list[PlanRow] = []
-    for code in codes:
-        version = criteria_of(session, code)
-        if version is None:
-            continue
+    in_scope_of: dict[tuple[str, ...], int] = {}  # targets often share a scope: count its units once
+    for version in versions:
+        code = version.code
         cset = version.criteria
         for target in cset.targets:
-            in_scope = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.unit_type.in_(target.scope))) or 0
+            scope = tuple(target.scope)
+            if scope not in in_scope_of:
+                in_scope_of[scope] = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.unit_type.in_(scope))) or 0
+            in_scope = in_scope_of[scope]
             until = min(target.year, flt.year) if flt.year else target.year
-            recognised = session.scalar(
-                sa.select(sa.func.count(sa.distinct(Submission.unit_id))).select_from(Submission)
-                .join(Campaign, Submission.campaign_id == Campaign.id).join(CriteriaVersion).join(Unit, Submission.unit_id == Unit.id)
-                .where(CriteriaVersion.code == code, Submission.status == "recognised", Campaign.year <= until,
-                       Unit.unit_type.in_(target.scope))
-            ) or 0
+            query = (sa.select(sa.func.count(sa.distinct(Submission.unit_id))).select_from(Submission)
+                     .join(Campaign, Submission.campaign_id == Campaign.id).join(CriteriaVersion).join(Unit, Submission.unit_id == Unit.id)
+                     .where(CriteriaVersion.code == code, Submission.status == "recognised", Campaign.year <= until,
+                            Unit.unit_type.in_(target.scope)))
+            if recognised_filter is not None:
+                query = query.where(recognised_filter)
+            recognised = session.scalar(query) or 0
             actual = share(recognised, in_scope) if target.metric == "recognised_share" else float(recognised)
             judged = track(actual or 0.0, target.value, target.year, today)
             rows.append(PlanRow(code, cset.name_vi, target, in_scope, recognised, actual, judged.expected, judged.status))

@@ -121,6 +121,13 @@ MATRIX = {
     ("submissions.evidence", "GET"): ("/assessments/evidence/{evidence_a}", UNIT_A),
     ("verify.verify", "GET"): ("/verify/{verify_code}", ALL_OK),
     ("verify.verify_form", "GET"): ("/verify", ALL_OK),
+    # Public results and open data (/cong-khai/): no login, the same for everyone.
+    ("public.index", "GET"): ("/cong-khai/", ALL_OK),
+    ("public.set_year", "GET"): ("/cong-khai/bo/CQTT/2026", ALL_OK),
+    ("public.unit", "GET"): ("/cong-khai/don-vi/{unit_a_code}", ALL_OK),
+    ("public.data_json", "GET"): ("/cong-khai/du-lieu.json", ALL_OK),
+    ("public.data_csv", "GET"): ("/cong-khai/du-lieu.csv", ALL_OK),
+    ("public.progress_csv", "GET"): ("/cong-khai/tien-do.csv", ALL_OK),
     # The public citizen survey: no login; a POST without a valid form is refused with the form again.
     ("survey_public.respond", "GET"): ("/khao-sat/{survey_code}", ALL_OK),
     ("survey_public.respond", "POST"): ("/khao-sat/{survey_code}", expect("any", "any", "any", "any", "any", "any", "any")),
@@ -177,7 +184,7 @@ def ids(app, make_unit, make_user, make_campaign):
     db.session.commit()
     sub_a = db.session.scalar(sa.select(Submission).where(Submission.unit_id == a.id, Submission.campaign_id == data["new"].id))
     return {
-        "campaign": data["new"].id, "unit_a": a.id, "unit_b": b.id, "submission_a": sub_a.id, "decision": decision.id,
+        "campaign": data["new"].id, "unit_a": a.id, "unit_a_code": a.code, "unit_b": b.id, "submission_a": sub_a.id, "decision": decision.id,
         "certificate": cert.id, "verify_code": cert.verify_code, "job": job.id, "survey_code": survey_link.code,
         "survey_link": survey_link.id,
         "evidence_a": db.session.scalar(sa.select(Evidence.id).where(Evidence.submission_id == sub_a.id).limit(1)),

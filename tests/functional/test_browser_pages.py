@@ -36,7 +36,7 @@ ROLES = {"admin": "quantri", "reviewer": "thamdinh", "official": "canbo.a", "off
 SHOTS = os.environ.get("PAGE_SHOTS", "")
 SHOT_ENDPOINTS = {"main.index", "submissions.dashboard", "submissions.group", "submissions.result", "submissions.overview", "review.queue",
                   "review.submission", "reports.section", "reports.unit_card", "verify.verify", "auth.users", "audit.index",
-                  "campaigns.detail", "certificates.decision", "auth.login", "surveys.results", "surveys.report"}
+                  "campaigns.detail", "certificates.decision", "auth.login", "surveys.results", "surveys.report", "public"}
 _VARIABLE = re.compile(r"<(?:([a-zA-Z_]+)(?:\([^)]*\))?:)?([a-zA-Z_]+)>")
 #: How many pages of one endpoint each role opens (the first values differ most).
 PER_ENDPOINT = 3
@@ -153,6 +153,9 @@ def rich(app, make_unit, make_user, make_campaign):
         "name": list(SECTIONS),
         "code": [cert.verify_code, *survey_codes, survey_link.code],  # a certificate's verification code, public survey codes
         "survey_code": ["HAILONG_DV"],
+        "set_code": ["CQTT"],  # the public results pages (/cong-khai/)
+        "year": [campaign.year],
+        "unit_code": [units["A"].code, units["B"].code],
         "filename": ["css/app.css"],
         "link_id": survey_links,
         "version_id": [campaign.criteria_version_id, draft.id,
@@ -287,6 +290,8 @@ def test_every_page_fits_a_phone(app, rich, server, browser):  # noqa: F811 - py
     check("anonymous", "auth.login", "/login")
     check("anonymous", "verify.verify", f"/verify/{rich['code'][0]}")
     check("anonymous", "verify.verify-missing", "/verify/KHONG-CO")
+    for path in ("/cong-khai/", f"/cong-khai/bo/CQTT/{rich['year'][0]}", f"/cong-khai/don-vi/{rich['unit_code'][0]}", "/cong-khai/?lang=en"):
+        check("anonymous", "public", path)  # the public results, no login, no script needed
     for role, username in ROLES.items():
         context.clear_cookies()
         login(page, server, username)

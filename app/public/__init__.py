@@ -1,0 +1,1 @@
+"""Public results and open data (no login): /cong-khai/."""
