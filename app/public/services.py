@@ -203,7 +203,7 @@ def data_state(session: Session) -> DataState:
     """The state of everything the public pages show, in two cheap queries (aggregates, no rows of data).
 
     basis changes when a decision, a certificate (issued, revoked, replaced), a recognised submission, a unit (added,
-    renamed or retyped; a rename to a name of the same length is the one change it can miss) or a criteria version changes; last_updated is the latest of their times (Asia/Ho_Chi_Minh)."""
+    renamed or retyped: `units.updated_at`) or a criteria version changes; last_updated is the latest of their times (Asia/Ho_Chi_Minh)."""
     dec = sa.select(sa.func.count(RecognitionDecision.id), sa.func.max(RecognitionDecision.id),
                     sa.func.max(RecognitionDecision.created_at)).subquery()
     cert = sa.select(sa.func.count(Certificate.id), sa.func.max(Certificate.id), sa.func.max(Certificate.issued_at),
@@ -211,14 +211,13 @@ def data_state(session: Session) -> DataState:
                      sa.func.count(Certificate.superseded_by_id), sa.func.sum(Certificate.superseded_by_id)).subquery()
     sub = sa.select(sa.func.count(Submission.id), sa.func.sum(Submission.id), sa.func.max(Submission.updated_at)) \
         .where(Submission.status == "recognised").subquery()
-    # units have no updated time: a rename or a new type (the `units` loader) shows in these weighted length sums
     unit = sa.select(sa.func.count(Unit.id), sa.func.max(Unit.id), sa.func.max(Unit.created_at),
-                     sa.func.sum(sa.func.length(Unit.name) * Unit.id), sa.func.sum(sa.func.length(Unit.unit_type) * Unit.id)).subquery()
+                     sa.func.max(Unit.updated_at), sa.func.count(Unit.updated_at)).subquery()
     one_row = dec.join(cert, sa.true()).join(sub, sa.true()).join(unit, sa.true())  # four one-row aggregates side by side
     row = session.execute(sa.select(dec, cert, sub, unit).select_from(one_row)).one()
     versions = session.execute(sa.select(CriteriaVersion.id, CriteriaVersion.checksum, CriteriaVersion.status,
                                          CriteriaVersion.loaded_at, CriteriaVersion.published_at, CriteriaVersion.retired_at)
                                .order_by(CriteriaVersion.id)).all()
     basis = "|".join(str(v) for v in row) + "|" + ";".join(f"{v[0]}:{v[1]}:{v[2]}" for v in versions)
-    times = [row[2], row[5], row[7], row[12], row[15]] + [t for v in versions if v[2] in PUBLIC_VERSION_STATUSES for t in v[3:6]]
+    times = [row[2], row[5], row[7], row[12], row[15], row[16]] + [t for v in versions if v[2] in PUBLIC_VERSION_STATUSES for t in v[3:6]]
     return DataState(basis, _latest(*times))

@@ -42,6 +42,9 @@ class Unit(db.Model):
     #: Where the row came from, e.g. "vietnam-provinces 2025.10.1" or "sample_units.yaml".
     data_source: Mapped[str] = mapped_column(sa.String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    #: Last change of the row (name, type, parent…), UTC; None for rows not changed since this column came.
+    #: The public results pages derive their ETag from it.
+    updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
 

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.certificates import services as certs
+from app.decisions.services import create_decision
 from app.extensions import db
-from app.review import services as review
 from app.review.models import Appraisal, RecognitionDecision
 from app.submissions.models import Evidence, Submission
 from app.units.models import Unit
@@ -40,7 +40,7 @@ def public_world(app, make_unit, make_user, make_campaign):
     with app.test_request_context():
         valid = certs.issue_for_decision(db.session, admin, first.id)[0]
         old_sub = db.session.scalar(sa.select(Submission).where(Submission.campaign_id == data["old"].id))
-        second = review.create_decision(db.session, admin, data["old"].id, number="02/QĐ-TH", decided_on=dt.date(2025, 12, 20),
+        second = create_decision(db.session, admin, data["old"].id, number="02/QĐ-TH", decided_on=dt.date(2025, 12, 20),
                                         signer_name=REVOKED_SIGNER, signer_title="Chủ tịch", issuing_body="UBND Thu Hồi",
                                         submission_ids=[old_sub.id], scan=None, upload_dir=app.config["UPLOAD_DIR"], max_bytes=10**6)
         revoked = certs.issue_for_decision(db.session, admin, second.id)[0]
@@ -254,7 +254,11 @@ def test_a_renamed_unit_shows_at_once_despite_the_response_cache(client, public_
     assert "Phường An" in before.get_data(as_text=True)
     assert client.get("/cong-khai/bo/CQTT/2026").get_data() == before.get_data()  # served again from the cache
     unit = db.session.get(Unit, public_world["units"]["A"].id)
-    unit.name = "Phường An Hòa Mới"  # as the `units` loader renames a unit (no updated time on units)
+    unit.name = "Phường An Hòa Mới"  # as the `units` loader renames a unit
     db.session.commit()
     after = client.get("/cong-khai/bo/CQTT/2026")
     assert after.headers["ETag"] != before.headers["ETag"] and "Phường An Hòa Mới" in after.get_data(as_text=True)
+    unit.name = "Phường An Hòa Một"  # a rename to a name of the same length is seen too (units.updated_at)
+    db.session.commit()
+    again = client.get("/cong-khai/bo/CQTT/2026")
+    assert again.headers["ETag"] != after.headers["ETag"] and "Phường An Hòa Một" in again.get_data(as_text=True)
