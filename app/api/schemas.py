@@ -8,9 +8,9 @@ The OpenAPI description (app.api.openapi) is generated from these classes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from app.params import MAX_ID, MAX_YEAR, MIN_YEAR
 
@@ -21,6 +21,16 @@ DEFAULT_PER_PAGE = 20
 SubmissionStatus = Literal["draft", "submitted", "in_review", "returned", "resubmitted", "approved", "rejected", "recognised"]
 UnitType = Literal["city", "xa", "phuong", "dac_khu", "department", "school", "youth_branch", "health_facility", "association", "enterprise"]
 CertificateStatus = Literal["valid", "revoked", "superseded"]
+
+def _utc(value: Any) -> Any:
+    """A naive datetime (SQLite gives them back) is UTC: say so, so every time carries its offset (RFC 3339)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+#: A moment in time, always with its UTC offset in the JSON.
+Moment = Annotated[dt.datetime, BeforeValidator(_utc)]
 
 _CODE = r"^[A-Za-z0-9_.\-]{1,40}$"
 
@@ -234,13 +244,13 @@ class Submission(BaseModel):
     unit: UnitRef
     status: SubmissionStatus
     round: int
-    submitted_at: dt.datetime | None
-    updated_at: dt.datetime
+    submitted_at: Moment | None
+    updated_at: Moment
     self_score: float | None = Field(description="Phần trăm tự chấm. / Self-assessed percent.")
     self_passed: bool | None
     final_score: float | None = Field(description="Phần trăm sau thẩm định. / Appraised percent.")
     final_passed: bool | None
-    decided_at: dt.datetime | None
+    decided_at: Moment | None
 
 
 class SubmissionPage(Page):
@@ -287,7 +297,7 @@ class Certificate(BaseModel):
     year: int
     unit: UnitRef
     status: CertificateStatus
-    issued_at: dt.datetime
+    issued_at: Moment
     decision: Decision
     verify_url: str | None = Field(description="Trang xác minh công khai. / Public verification page.")
 

@@ -137,9 +137,14 @@ def rich(app, make_unit, make_user, make_campaign):
     for i in range(31):
         db.session.add(SurveyResponse(link_id=survey_link.id, submitted_at=dt.datetime(campaign.year, 3, 1, tzinfo=dt.UTC) + dt.timedelta(hours=i),
                                       answers={"Q5": 5 if i % 7 else 3}, comment=""))
+    from app.api.services import issue_token
+
+    api_token, _plain = issue_token(db.session, admin, data["officials"]["A"].id, "Cổng dữ liệu thành phố")  # the admin token screen
     db.session.commit()
 
     return {
+        "certificate_id": [cert.id],
+        "token_id": [api_token.id],
         "campaign_id": [campaign.id, data["old"].id],
         "unit_id": [u.id for u in units.values()],
         "group_code": [g.code for g in campaign.criteria_version.criteria.groups],

@@ -55,7 +55,7 @@ def targets(client, world, make_user):
         "submission_id": sub.id, "user_id": victim.id, "evidence_id": evidence or 1, "cert_id": 1, "decision_id": 1, "job_id": 1,
         "notification_id": 1, "name": "plan", "code": "ABC123", "filename": "css/app.css",
         "version_id": world["campaign"].criteria_version_id, "survey_code": "HAILONG_DV",
-        "link_id": link.id,
+        "link_id": link.id, "certificate_id": 1, "token_id": 1,
     }
 
 
@@ -140,5 +140,6 @@ def test_the_walk_covers_every_rule(app):
     """Every variable of every rule has a real value in the walk (a new route must be added to `targets`)."""
     names = {name for rule in app.url_map.iter_rules() for name in rule.arguments}
     known = {"campaign_id", "unit_id", "group_code", "submission_id", "user_id", "evidence_id", "cert_id", "decision_id", "job_id",
-             "notification_id", "name", "code", "filename", "version_id", "link_id", "survey_code"}
+             "notification_id", "name", "code", "filename", "version_id", "link_id", "survey_code",
+             "certificate_id", "token_id"}
     assert names <= known, names - known
