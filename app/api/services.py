@@ -32,7 +32,7 @@ from app.text import nfc
 
 from .models import ApiToken
 
-TOKEN_PREFIX = "dc_"  # noqa: S105 - the public marker of a token, not a secret
+TOKEN_PREFIX = "dc_"  # noqa: S105  # nosec B105 - the public marker of a token, not a secret
 
 
 def hash_token(plain: str) -> str:

@@ -127,8 +127,8 @@ def test_expired_token_is_refused(data, api, app):
 
 
 def test_revoked_token_is_refused(data, api):
-    from app.api.services import revoke_token
     from app.api.models import ApiToken
+    from app.api.services import revoke_token
 
     token = issue(data["officials"]["A"])
     assert api("/api/v1/units", token).status_code == 200

@@ -17,7 +17,7 @@ def api_schema(app, make_unit, make_user, make_campaign):
     """The description as served, with data behind it (the reports fixture) and a high rate limit."""
     from app.api.services import issue_token
 
-    data = build(app, make_unit, make_user, make_campaign)
+    build(app, make_unit, make_user, make_campaign)
     import sqlalchemy as sa
 
     from app.auth.models import User
