@@ -143,10 +143,13 @@ def authenticate(session: Session, plain: str | None, now: dt.datetime | None = 
     return AuthOutcome(token, "" if state == "active" else state)
 
 
-def record_use(session: Session, token: ApiToken, endpoint: str, method: str, status: int, now: dt.datetime | None = None) -> None:
-    """One audit row for one API request (action api.request: token id, endpoint, method, status) and the token's
-    last use. Flushes nothing; the caller commits."""
-    token.last_used_at = now or _now()
+def record_use(session: Session, token: ApiToken, endpoint: str, method: str, status: int, now: dt.datetime | None = None,
+               accepted: bool = True) -> None:
+    """One audit row for one API request (action api.request: token id, endpoint, method, status) and, when the
+    token was accepted, its last use. A refused token (revoked, expired, user disabled) is audited too.
+    Flushes nothing; the caller commits."""
+    if accepted:
+        token.last_used_at = now or _now()
     record(session, token.user, "api.request", token, endpoint=endpoint[:200], method=method, status=status)
 
 

@@ -43,7 +43,7 @@ limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_key)(b
 def authenticate():
     """Every request but the description needs `Authorization: Bearer <token>` of an active token of an enabled
     user; a session cookie is never looked at. Sets g.api_token and g.api_user, or answers 401."""
-    g.api_token = None
+    g.api_token = g.api_user = None
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     outcome = services.authenticate(db.session, services.bearer(request.headers.get("Authorization")))
@@ -70,7 +70,8 @@ def audit(response):
         try:
             db.session.rollback()  # nothing of the view is written: the API only reads
             token = db.session.merge(token)
-            services.record_use(db.session, token, request.path, request.method, response.status_code)
+            services.record_use(db.session, token, request.path, request.method, response.status_code,
+                                accepted=g.get("api_user") is not None)
             db.session.commit()
         except Exception:  # noqa: BLE001 - an audit failure must not hide the answer; it is logged
             db.session.rollback()
