@@ -20,12 +20,13 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/admin/api-tokens")
 LOCAL = "Asia/Ho_Chi_Minh"
 
 
-def _form() -> IssueTokenForm:
+def _form(fresh: bool = False) -> IssueTokenForm:
+    """The issue form with the enabled users to choose from; `fresh` ignores what was posted (after a success)."""
     import sqlalchemy as sa
 
     from app.auth.models import User
 
-    form = IssueTokenForm()
+    form = IssueTokenForm(formdata=None) if fresh else IssueTokenForm()
     users = db.session.scalars(sa.select(User).where(User.is_enabled.is_(True)).order_by(User.username))
     form.user_id.choices = [("", _("— chọn —"))] + [(u.id, f"{u.username} ({u.full_name})" if u.full_name else u.username) for u in users]
     return form
@@ -64,7 +65,7 @@ def index():
             return render_service_errors("api/tokens.html", form, exc, tokens=tokens, now=dt.datetime.now(dt.UTC), plain=None,
                                          issued=None, revoke_form=RevokeTokenForm())
         db.session.flush()
-        return _page(_form(), plain=plain, issued=token)
+        return _page(_form(fresh=True), plain=plain, issued=token)
     return _page(form, status=422 if form.errors else 200)
 
 
