@@ -30,6 +30,7 @@ def test_docs_page_renders_every_operation_from_local_assets(server, browser):  
     assert all(url.startswith(server) for url in requests), [u for u in requests if not u.startswith(server)]
     assert not [e for e in errors if "Content Security Policy" in e], errors
     _shot(page, "docs-360")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # axe-core: see AXE_EXEMPT in test_browser_pages
 
 
 def test_token_screen_fits_a_phone(server, browser, world):  # noqa: F811 - pytest fixtures
