@@ -14,6 +14,10 @@ from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 def _select_locale() -> str:
     from flask import current_app, has_request_context
 
+    if has_request_context() and request.path.startswith("/api/v1"):  # the API: Accept-Language, never the session
+        from .api.problems import api_locale
+
+        return api_locale()
     lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
         return lang
@@ -92,6 +96,9 @@ def create_app(config: type | dict | None = None) -> Flask:
         user = db.session.scalar(sa.select(User).where(User.session_token == session_token))
         return user if user is not None and user.is_enabled else None
 
+    from .api.admin import bp as api_tokens_bp
+    from .api.cli import bp as api_tokens_cli
+    from .api.views import bp as api_bp
     from .audit.views import bp as audit_bp
     from .auth.cli import bp as users_cli
     from .auth.views import bp as auth_bp
@@ -117,7 +124,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from .units.cli import bp as units_cli
 
     for bp in (main_bp, auth_bp, campaigns_bp, submissions_bp, review_bp, reports_bp, certificates_bp, verify_bp, audit_bp, notifications_bp, criteria_sets_bp, survey_public_bp, survey_results_bp,
-               survey_poster_bp, public_bp,
+               survey_poster_bp, public_bp, api_bp, api_tokens_bp, api_tokens_cli,
                criteria_cli, units_cli, demo_cli, notifications_cli, reports_cli, users_cli, surveys_cli):
         app.register_blueprint(bp)
     app.cli.add_command(worker)

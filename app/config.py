@@ -179,6 +179,8 @@ class Config:
     #: (memory:// or redis://host:port/db), and IDLE_TIMEOUT_MINUTES are read by from_environment() in create_app.
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: The JSON API (/api/v1/): requests per token (per address without a well-formed token), in the shared store.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
     #: Public citizen surveys: per-address limit on sending a response (in the shared store), the fewest
     #: seconds between opening the form and sending it, and one response per device per day (cookie).
     SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "6 per minute;60 per day")

@@ -1,5 +1,6 @@
 """Import every model module so SQLAlchemy and Alembic see all tables."""
 
+from app.api.models import ApiToken  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401
 from app.auth.models import ReviewerScope, User  # noqa: F401
 from app.campaigns.models import Campaign, CriteriaVersion, campaign_units  # noqa: F401

@@ -175,6 +175,8 @@ def refuse_control_characters():
     """
     from werkzeug.exceptions import RequestEntityTooLarge
 
+    if request.path.startswith("/api/v1"):  # the API refuses such parameters itself, as problem+json (app.api)
+        return None
     if any(isinstance(v, str) and has_control(v) for v in (request.view_args or {}).values()):
         return render_template("errors/error.html", message=_("Không tìm thấy trang."), code=404), 404
     bad: list[str] = []
@@ -239,7 +241,19 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(exc: Exception):
+        from app.api.problems import is_api_request, problem
+
+        if is_api_request():  # an unknown route under /api/v1: problem+json, as every API error
+            return problem(404)
         return render_template("errors/error.html", message=_("Không tìm thấy trang."), code=404), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(exc: Exception):
+        from app.api.problems import is_api_request, problem
+
+        if is_api_request():
+            return problem(405, headers={"Allow": "GET, HEAD, OPTIONS"})
+        return exc
 
     @app.errorhandler(413)
     def too_large(exc: Exception):
@@ -306,6 +320,12 @@ def register_security_headers(app: Flask) -> None:
 
     @app.after_request
     def headers(response):
+        if request.endpoint == "api.docs":  # Swagger UI sets style attributes; scripts stay this site's only
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+            )
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

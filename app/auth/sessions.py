@@ -55,7 +55,7 @@ def check_idle():
     Returns None to go on, or the response: a redirect to the login page (GET) with the message and a safe
     `next`, or for a POST a 401 page that says nothing was saved and shows what was typed.
     """
-    if request.endpoint in EXEMPT_ENDPOINTS or "_user_id" not in session:
+    if request.endpoint in EXEMPT_ENDPOINTS or request.path.startswith("/api/v1") or "_user_id" not in session:
         return None
     now = int(time.time())
     last = session.get(LAST_SEEN)

@@ -34,6 +34,7 @@ LOGGED_OK = expect("login", "ok", "ok", "ok", "ok", "ok", "ok")
 ADMIN_ONLY = expect(admin="ok")
 READERS = expect(rev_in="ok", viewer="ok", admin="ok")            # city-wide readers of the set (not officials)
 REVIEWERS = expect(rev_in="any", admin="any")                     # may act on the set
+NO_COOKIE = expect("login", "login", "login", "login", "login", "login", "login", "login")  # API without a token: 401
 UNIT_A = expect(off_a="ok", rev_in="ok", viewer="ok", admin="ok")  # unit A's own data
 
 # (endpoint, method) → (path template, expectations)
@@ -139,6 +140,21 @@ MATRIX = {
     ("surveys.report_csv", "GET"): ("/surveys/report.csv?campaign_id={campaign}", READERS),
     ("surveys.report_xlsx", "GET"): ("/surveys/report.xlsx?campaign_id={campaign}", READERS),
     # The unit's survey poster (A4 PDF): its officials, reviewers of the set, admins; the first print makes the link.
+    # The JSON API never accepts the session cookie: every role gets 401 problem+json without a bearer token
+    # (token scope is tested in tests/functional/test_api.py). Its description and docs page are public.
+    **{(f"api.{name}", "GET"): (path, NO_COOKIE) for name, path in [
+        ("units", "/api/v1/units"), ("unit", "/api/v1/units/{unit_a}"), ("criteria_sets", "/api/v1/criteria-sets"),
+        ("criteria_version", "/api/v1/criteria-versions/{version}"), ("campaigns", "/api/v1/campaigns"),
+        ("campaign", "/api/v1/campaigns/{campaign}"), ("submissions", "/api/v1/submissions"),
+        ("submission", "/api/v1/submissions/{submission_a}"), ("report_plan", "/api/v1/reports/plan"),
+        ("report_ranking", "/api/v1/reports/ranking?set_code=CQTT"), ("report_heatmap", "/api/v1/reports/heatmap?set_code=CQTT"),
+        ("certificates", "/api/v1/certificates"), ("certificate", "/api/v1/certificates/{certificate}")]},
+    ("api.openapi_json", "GET"): ("/api/v1/openapi.json", ALL_OK),
+    ("api.docs", "GET"): ("/api/v1/docs", ALL_OK),
+    ("api.docs_asset", "GET"): ("/api/v1/docs/assets/swagger-ui.css", ALL_OK),
+    ("api_tokens.index", "GET"): ("/admin/api-tokens/", ADMIN_ONLY),
+    ("api_tokens.index", "POST"): ("/admin/api-tokens/", expect(admin="any")),
+    ("api_tokens.revoke", "POST"): ("/admin/api-tokens/1/revoke", expect(admin="any")),
     ("survey_poster.poster", "GET"): ("/surveys/poster/{campaign}/{unit_a}/HAILONG_DV.pdf", expect(off_a="ok", rev_in="ok", admin="ok")),
 }
 

@@ -56,6 +56,7 @@ def targets(client, world, make_user):
         "notification_id": 1, "name": "plan", "code": "ABC123", "filename": "css/app.css",
         "version_id": world["campaign"].criteria_version_id, "survey_code": "HAILONG_DV",
         "link_id": link.id, "set_code": "CQTT", "year": world["campaign"].year, "unit_code": world["unit_a"].code,
+        "certificate_id": 1, "token_id": 1,
     }
 
 
@@ -141,5 +142,5 @@ def test_the_walk_covers_every_rule(app):
     names = {name for rule in app.url_map.iter_rules() for name in rule.arguments}
     known = {"campaign_id", "unit_id", "group_code", "submission_id", "user_id", "evidence_id", "cert_id", "decision_id", "job_id",
              "notification_id", "name", "code", "filename", "version_id", "link_id", "survey_code", "set_code", "year",
-             "unit_code"}
+             "unit_code", "certificate_id", "token_id"}
     assert names <= known, names - known
