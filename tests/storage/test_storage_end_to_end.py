@@ -115,8 +115,9 @@ def test_on_s3_certificate_pdf_and_decision_scan_stored_then_downloaded(client, 
     import datetime as dt
 
     from app.certificates import services as certs
-    from app.review import services as review
+    from app.decisions.services import create_decision
     from app.review.models import RecognitionDecision
+    from app.review.outcomes import approve
     from app.submissions.models import Submission
     from app.submissions.services import Upload
     from app.units.models import Unit
@@ -140,15 +141,15 @@ def test_on_s3_certificate_pdf_and_decision_scan_stored_then_downloaded(client, 
     # A decision's scan streams in from the request's file and out to the reader.
     admin = db.session.scalar(sa.select(data["reviewer"].__class__).where(data["reviewer"].__class__.username == "quantri"))
     sub_e = db.session.scalar(sa.select(Submission).join(Unit).where(Unit.name == "Xã Em", Submission.campaign_id == data["new"].id))
-    review.approve(db.session, data["reviewer"], sub_e.id)
+    approve(db.session, data["reviewer"], sub_e.id)
     scan = pdf_bytes(120 * 1024)
     before = _stored()
     with pytest.raises(Exception, match="Chưa ghi được quyết định"):  # refused (number taken): nothing stored
-        review.create_decision(db.session, admin, data["new"].id, number="01/QĐ", decided_on=dt.date.today(), signer_name="B",
+        create_decision(db.session, admin, data["new"].id, number="01/QĐ", decided_on=dt.date.today(), signer_name="B",
                                signer_title="Chủ tịch", issuing_body="UBND", submission_ids=[sub_e.id],
                                scan=Upload("qd.pdf", stream=io.BytesIO(scan)), max_bytes=10**6)
     assert _stored() == before
-    second = review.create_decision(db.session, admin, data["new"].id, number="02/QĐ", decided_on=dt.date.today(), signer_name="B",
+    second = create_decision(db.session, admin, data["new"].id, number="02/QĐ", decided_on=dt.date.today(), signer_name="B",
                                     signer_title="Chủ tịch", issuing_body="UBND", submission_ids=[sub_e.id],
                                     scan=Upload("Quyết định 02.pdf", stream=io.BytesIO(scan)), max_bytes=10**6)
     db.session.commit()
