@@ -47,17 +47,20 @@ class FilterLists:
 #: FilterLists by the content of its rows (criteria checksums, names and years): every process reads the current rows
 #: on each request (one small statement), so a criteria or campaign change shows at once on every node.
 _FILTER_CACHE: dict[tuple, FilterLists] = {}
+_ENVIRON_KEY = "datchuan.report_filter_lists"
 
 
 def filter_lists(session: Session) -> FilterLists:
     """The report filter lists (set codes and names, years) in ONE statement, kept for the rest of the request
-    (flask.g) when there is one; the parsed lists are shared per process, keyed by the rows' content (each version's
+    (in its WSGI environ) when there is one; the parsed lists are shared per process, keyed by the rows' content (each version's
     code, version, revision, checksum and names, and the years), so a criteria change gives a new key. Returns
     FilterLists."""
-    from flask import g, has_request_context
+    from flask import has_request_context, request
 
-    if has_request_context() and "_report_filter_lists" in g:
-        return g._report_filter_lists
+    # kept in the request's own environ: flask.g lives on the app context, which can outlast a request
+    memo = request.environ if has_request_context() else {}
+    if _ENVIRON_KEY in memo:
+        return memo[_ENVIRON_KEY]
     versions = (sa.select(sa.literal(0).label("kind"), CriteriaVersion.code, CriteriaVersion.version, CriteriaVersion.revision,
                           CriteriaVersion.checksum, CriteriaVersion.name_vi, CriteriaVersion.name_en))
     years_q = (sa.select(sa.literal(1), sa.literal(""), Campaign.year, sa.literal(0), sa.literal(""), sa.literal(""),
@@ -73,8 +76,7 @@ def filter_lists(session: Session) -> FilterLists:
         if len(_FILTER_CACHE) > 64:
             _FILTER_CACHE.clear()
         _FILTER_CACHE[rows] = lists
-    if has_request_context():
-        g._report_filter_lists = lists
+    memo[_ENVIRON_KEY] = lists
     return lists
 
 
