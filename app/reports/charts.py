@@ -21,6 +21,14 @@ def _num(value: float | None) -> str:
     return num(value)
 
 
+class _NumMemo(dict):
+    """_num of each distinct value once per chart (a heatmap repeats the same few hundred percentages)."""
+
+    def __missing__(self, value):
+        text = self[value] = _num(value)
+        return text
+
+
 def _short(text: str, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -99,12 +107,13 @@ def heatmap_grid(groups: list[tuple[str, str]], rows: list[tuple[str, str, list[
     out = [f'<table class="heatgrid"><caption>{escape(caption)}</caption><thead><tr><th scope="col" class="unit">{escape(unit_header)}</th>'
            f'{head}</tr></thead><tbody>']
     codes = [escape(code) for code, _t in groups]
+    nums = _NumMemo()
     for name, _type, cells in rows:
         full, short = escape(name), escape(_abbreviate(name))
         label_cell = full if short == full else f'<span aria-hidden="true">{short}</span><span class="sr-only">{full}</span>'
         tds = []
         for g, (cls, pct) in enumerate(cells):
-            text = escape(f"{labels[cls]}{f' ({_num(pct)}%)' if pct is not None else ''}")
+            text = escape(f"{labels[cls]}{f' ({nums[pct]}%)' if pct is not None else ''}")
             tds.append(f'<td class="heat-{cls}" title="{full} · {codes[g]}: {text}"><span aria-hidden="true">{SYMBOL[cls]}</span>'
                        f'<span class="sr-only">{text}</span></td>')
         out.append(f'<tr><th scope="row" class="unit" title="{full}">{label_cell}</th>{"".join(tds)}</tr>')
@@ -144,8 +153,9 @@ def heatmap_table(groups: list[tuple[str, str]], rows: list[tuple[str, str, list
     """The heatmap as a table (the text alternative of the chart), built as a string for speed."""
     head = "".join(f'<th scope="col">{escape(code)}</th>' for code, _t in groups)
     out = [f'<table><caption class="sr-only">{escape(caption)}</caption><thead><tr><th scope="col">{escape(unit_header)}</th>{head}</tr></thead><tbody>']
+    nums = _NumMemo()
     for name, _type, cells in rows:
-        tds = "".join(f"<td>{escape(labels[cls])}{f' ({_num(pct)}%)' if pct is not None else ''}</td>" for cls, pct in cells)
+        tds = "".join(f"<td>{escape(labels[cls])}{f' ({nums[pct]}%)' if pct is not None else ''}</td>" for cls, pct in cells)
         out.append(f'<tr><th scope="row">{escape(name)}</th>{tds}</tr>')
     out.append("</tbody></table>")
     return Markup("".join(out))  # nosec B704  # noqa: S704 - every interpolated text was escaped above

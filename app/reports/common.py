@@ -30,9 +30,59 @@ def require_reports(actor: User) -> None:
         raise PermissionDenied(_("Chỉ người xem, cán bộ thẩm định và quản trị viên được xem báo cáo toàn thành phố."))
 
 
+@dataclass(frozen=True)
+class FilterLists:
+    """What the report filter offers, read in one statement: `sets` {code: (name_vi, name_en) of its newest version}
+    in code order, and `years` (campaign years, newest first)."""
+
+    sets: dict[str, tuple[str, str | None]]
+    years: tuple[int, ...]
+
+    def choices(self, codes: list[str], english: bool) -> list[tuple[str, str]]:
+        """(code, "Name (CODE)") for `codes`, as campaigns.services.set_choices writes them."""
+        names = {c: ((en or vi) if english else vi) for c, (vi, en) in self.sets.items()}
+        return [(c, f"{names[c]} ({c})" if names.get(c) else c) for c in codes]
+
+
+#: FilterLists by the content of its rows (criteria checksums, names and years): every process reads the current rows
+#: on each request (one small statement), so a criteria or campaign change shows at once on every node.
+_FILTER_CACHE: dict[tuple, FilterLists] = {}
+_ENVIRON_KEY = "datchuan.report_filter_lists"
+
+
+def filter_lists(session: Session) -> FilterLists:
+    """The report filter lists (set codes and names, years) in ONE statement, kept for the rest of the request
+    (in its WSGI environ) when there is one; the parsed lists are shared per process, keyed by the rows' content (each version's
+    code, version, revision, checksum and names, and the years), so a criteria change gives a new key. Returns
+    FilterLists."""
+    from flask import has_request_context, request
+
+    # kept in the request's own environ: flask.g lives on the app context, which can outlast a request
+    memo = request.environ if has_request_context() else {}
+    if _ENVIRON_KEY in memo:
+        return memo[_ENVIRON_KEY]
+    versions = (sa.select(sa.literal(0).label("kind"), CriteriaVersion.code, CriteriaVersion.version, CriteriaVersion.revision,
+                          CriteriaVersion.checksum, CriteriaVersion.name_vi, CriteriaVersion.name_en))
+    years_q = (sa.select(sa.literal(1), sa.literal(""), Campaign.year, sa.literal(0), sa.literal(""), sa.literal(""),
+                         sa.literal(None)).distinct())
+    rows = tuple(tuple(r) for r in session.execute(sa.union_all(versions, years_q)))
+    lists = _FILTER_CACHE.get(rows)
+    if lists is None:
+        sets: dict[str, tuple[str, str | None]] = {}
+        for _kind, code, _version, _revision, _checksum, name_vi, name_en in sorted(
+                (r for r in rows if r[0] == 0), key=lambda r: (r[1], r[2], r[3])):
+            sets[code] = (name_vi, name_en)
+        lists = FilterLists(dict(sorted(sets.items())), tuple(sorted({r[2] for r in rows if r[0] == 1}, reverse=True)))
+        if len(_FILTER_CACHE) > 64:
+            _FILTER_CACHE.clear()
+        _FILTER_CACHE[rows] = lists
+    memo[_ENVIRON_KEY] = lists
+    return lists
+
+
 def visible_sets(session: Session, actor: User) -> list[str]:
     """Set codes the actor may report on: reviewers only their sets."""
-    codes = list(session.scalars(sa.select(CriteriaVersion.code).distinct().order_by(CriteriaVersion.code)))
+    codes = list(filter_lists(session).sets)
     if actor.role == "reviewer":
         return [c for c in codes if c in actor.scope_codes]
     return codes
@@ -59,7 +109,8 @@ def check_set(session: Session, actor: User, set_code: str) -> None:
 
 
 def years(session: Session) -> list[int]:
-    return list(session.scalars(sa.select(Campaign.year).distinct().order_by(Campaign.year.desc())))
+    """Campaign years, newest first (from filter_lists)."""
+    return list(filter_lists(session).years)
 
 
 def campaigns_of(session: Session, set_code: str, year: int | None) -> sa.Select:

@@ -43,10 +43,13 @@ def to_xlsx(tables: list[tuple[str, list[str], list[list]]], meta: list[tuple[st
     """One sheet per table; bold frozen header; numbers as numbers with a format; a first info sheet.
 
     Text cells hold exactly the text given (no apostrophe): they are string cells, which Excel and
-    LibreOffice never evaluate as formulas.
+    LibreOffice never evaluate as formulas. Written in XlsxWriter's constant-memory mode (each row goes to a
+    temporary file as soon as it is complete; strings are stored inline), so a national export's memory does not
+    grow with its rows. Returns the workbook bytes.
     """
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                        "strings_to_numbers": False})
     bold = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1, "text_wrap": True, "valign": "top"})
     number = book.add_format({"num_format": "#,##0.00"})
     integer = book.add_format({"num_format": "#,##0"})
@@ -60,23 +63,34 @@ def to_xlsx(tables: list[tuple[str, list[str], list[list]]], meta: list[tuple[st
     for title, headers, rows in tables:
         sheet = book.add_worksheet(_sheet_name(title, used))
         for col, header in enumerate(headers):
-            sheet.write_string(0, col, str(header), bold)
             sheet.set_column(col, col, max(12, min(60, len(str(header)) + 4)))
         sheet.freeze_panes(1, 0)
-        for r, values in enumerate(rows, start=1):
-            for c, value in enumerate(values):
-                if value is None:
-                    sheet.write_blank(r, c, None)
-                elif isinstance(value, bool):
-                    sheet.write_boolean(r, c, value)
-                elif isinstance(value, int):
-                    sheet.write_number(r, c, value, integer)
-                elif isinstance(value, float):
-                    sheet.write_number(r, c, value, number)
-                else:
-                    sheet.write_string(r, c, str(value))
         if rows:
             sheet.autofilter(0, 0, len(rows), max(len(headers) - 1, 0))
+        for col, header in enumerate(headers):
+            sheet.write_string(0, col, str(header), bold)
+        blank, boolean, write_number, string = sheet.write_blank, sheet.write_boolean, sheet.write_number, sheet.write_string
+        for r, values in enumerate(rows, start=1):
+            for c, value in enumerate(values):
+                kind = type(value)
+                if value is None:
+                    blank(r, c, None)
+                elif kind is str:
+                    string(r, c, value)
+                elif kind is float:
+                    write_number(r, c, value, number)
+                elif kind is bool:
+                    boolean(r, c, value)
+                elif kind is int:
+                    write_number(r, c, value, integer)
+                elif isinstance(value, bool):
+                    boolean(r, c, value)
+                elif isinstance(value, int):
+                    write_number(r, c, value, integer)
+                elif isinstance(value, float):
+                    write_number(r, c, value, number)
+                else:
+                    string(r, c, str(value))
     book.close()
     return buffer.getvalue()
 
@@ -104,3 +118,18 @@ def meta_rows(flt, author: str, today) -> list[tuple[str, str]]:
 def filename(section: str, flt, ext: str) -> str:
     parts = ["bao-cao", section, flt.set_code.lower() or "tat-ca", str(flt.year or "moi-nam"), today_local().strftime("%Y%m%d")]
     return "-".join(parts) + "." + ext
+
+
+def report_workbook(session, actor, flt, sections: list[str], today, progress=None) -> bytes:
+    """The XLSX workbook of several report sections, as the export job makes it: a "Thông tin" sheet (meta_rows with
+    the actor's name) then every table of each section in `sections` (names of sections.SECTIONS), every unit (not
+    paged). `flt` is a ReportFilter, `today` the report date; `progress(done, total)`, when given, is called after each
+    section's data is read (it may raise to stop). Returns the workbook bytes; raises PermissionDenied as the sections do."""
+    from .sections import section_data, section_tables
+
+    tables = []
+    for n, name in enumerate(sections, start=1):
+        tables.extend(section_tables(name, section_data(session, actor, name, flt, today)))
+        if progress is not None:
+            progress(n, len(sections))
+    return to_xlsx(tables, meta_rows(flt, actor.full_name or actor.username, today))

@@ -32,6 +32,9 @@ class PlanRow:
 
 
 def plan_vs_actual(session: Session, actor: User, flt: ReportFilter, today: dt.date) -> list[PlanRow]:
+    """One PlanRow per coverage target of the chosen set (or of every visible set), in set then file order: units in
+    the target's scope, units recognised by the target year (or the filter's year when earlier), actual against the
+    target and the straight-line expectation on `today` (see plan_rows). Raises PermissionDenied as check_set does."""
     check_set(session, actor, flt.set_code)
     codes = [flt.set_code] if flt.set_code else visible_sets(session, actor)
     versions = [v for v in (criteria_of(session, code) for code in codes) if v is not None]
@@ -44,27 +47,33 @@ def plan_rows(session: Session, versions: list[CriteriaVersion], flt: ReportFilt
 
     `flt.year` caps the years counted (a target counts recognitions up to its own year); `today` dates the expected
     progress. `recognised_filter`, when given, is an extra condition on the recognised submissions counted (e.g. the
-    public page's "recognition still valid"). Returns one PlanRow per target, in the files' order.
+    public page's "recognition still valid"). Returns one PlanRow per target, in the files' order. Two statements
+    whatever the number of sets and targets: units per type, and one count column per target.
     """
-    rows: list[PlanRow] = []
-    in_scope_of: dict[tuple[str, ...], int] = {}  # targets often share a scope: count its units once
+    targets = []
     for version in versions:
-        code = version.code
         cset = version.criteria
         for target in cset.targets:
-            scope = tuple(target.scope)
-            if scope not in in_scope_of:
-                in_scope_of[scope] = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.unit_type.in_(scope))) or 0
-            in_scope = in_scope_of[scope]
             until = min(target.year, flt.year) if flt.year else target.year
-            query = (sa.select(sa.func.count(sa.distinct(Submission.unit_id))).select_from(Submission)
-                     .join(Campaign, Submission.campaign_id == Campaign.id).join(CriteriaVersion).join(Unit, Submission.unit_id == Unit.id)
-                     .where(CriteriaVersion.code == code, Submission.status == "recognised", Campaign.year <= until,
-                            Unit.unit_type.in_(target.scope)))
-            if recognised_filter is not None:
-                query = query.where(recognised_filter)
-            recognised = session.scalar(query) or 0
-            actual = share(recognised, in_scope) if target.metric == "recognised_share" else float(recognised)
-            judged = track(actual or 0.0, target.value, target.year, today)
-            rows.append(PlanRow(code, cset.name_vi, target, in_scope, recognised, actual, judged.expected, judged.status))
+            targets.append((version.code, cset, target, until))
+    if not targets:
+        return []
+    by_type = dict(session.execute(sa.select(Unit.unit_type, sa.func.count()).group_by(Unit.unit_type)).all())
+    # Recognised units per target, one column each: the set, the years up to `until` and the target's unit types.
+    columns = [sa.func.count(sa.distinct(sa.case((sa.and_(CriteriaVersion.code == code, Campaign.year <= until,
+                                                          Unit.unit_type.in_(target.scope)), Submission.unit_id))))
+               for code, _cset, target, until in targets]
+    query = (sa.select(*columns).select_from(Submission).join(Campaign, Submission.campaign_id == Campaign.id).join(CriteriaVersion)
+             .join(Unit, Submission.unit_id == Unit.id)
+             .where(Submission.status == "recognised", CriteriaVersion.code.in_(sorted({t[0] for t in targets}))))
+    if recognised_filter is not None:
+        query = query.where(recognised_filter)
+    recognised_counts = session.execute(query).one()
+    rows: list[PlanRow] = []
+    for (code, cset, target, _until), recognised in zip(targets, recognised_counts, strict=True):
+        in_scope = sum(by_type.get(t, 0) for t in set(target.scope))
+        recognised = recognised or 0
+        actual = share(recognised, in_scope) if target.metric == "recognised_share" else float(recognised)
+        judged = track(actual or 0.0, target.value, target.year, today)
+        rows.append(PlanRow(code, cset.name_vi, target, in_scope, recognised, actual, judged.expected, judged.status))
     return rows

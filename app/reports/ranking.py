@@ -51,40 +51,37 @@ def ranking(session: Session, actor: User, flt: ReportFilter, sort: str = "score
     # Stored scores are scoring.display_value's (2 decimals, agreeing with the stored verdict).
     score = sa.func.coalesce(Submission.final_score, Submission.self_score)
     passed = sa.case((Submission.final_score.is_not(None), Submission.final_passed), else_=Submission.self_passed)
+    if sort == "score_asc":
+        order, rank_order = (score.asc(), Unit.name), score.asc()
+    elif sort == "name":
+        order, rank_order = (Unit.name,), None
+    else:
+        order, rank_order = (score.desc(), Unit.name), score.desc()
+    # One statement, set-based: the page's rows, each with its rank (tied scores share the rank: 1 + the number of
+    # units with a strictly better score, as SQL's rank()) and the number of rows in all (for the pager).
+    rank = sa.func.rank().over(order_by=rank_order) if rank_order is not None else sa.func.row_number().over(order_by=order)
     query = (sa.select(Unit.id, Unit.name, Unit.unit_type, Submission.status, score.label("score"),
-                       Submission.final_score.is_not(None).label("appraised"), Submission.self_score, passed.label("passed"))
+                       Submission.final_score.is_not(None).label("appraised"), Submission.self_score, passed.label("passed"),
+                       rank.label("rank"), sa.func.count().over().label("total"))
              .select_from(Unit).join(scope, scope.c.unit_id == Unit.id)
              .join(latest, latest.c.unit_id == Unit.id).join(Submission, Submission.id == latest.c.submission_id)
-             .where(Submission.status != "draft"))
-    unordered = query
-    if sort == "score_asc":
-        query = query.order_by(score.asc(), Unit.name)
-    elif sort == "name":
-        query = query.order_by(Unit.name)
-    else:
-        query = query.order_by(score.desc(), Unit.name)
+             .where(Submission.status != "draft").order_by(*order))
     result = Ranking()
-    offset = 0
     if per_page:
-        result.total = session.scalar(sa.select(sa.func.count()).select_from(unordered.subquery())) or 0
-        result.pages = max(1, -(-result.total // per_page))
-        result.page = min(max(page, 1), result.pages)
-        offset = (result.page - 1) * per_page
-        query = query.offset(offset).limit(per_page)
-    rows = session.execute(query).all()
-    rank, last = 0, object()
-    if per_page and offset and rows and sort != "name":
-        # The rank of the first row on the page: 1 + the number of units with a strictly better score.
-        first = rows[0]
-        cmp = (score > first.score) if sort == "score_desc" else (score < first.score)
-        better = session.scalar(sa.select(sa.func.count()).select_from(
-            sa.select(Unit.id).select_from(Unit).join(scope, scope.c.unit_id == Unit.id).join(latest, latest.c.unit_id == Unit.id)
-            .join(Submission, Submission.id == latest.c.submission_id).where(Submission.status != "draft", cmp).subquery()))
-        rank, last = better + 1, first.score
-    for n, row in enumerate(rows, start=offset + 1):
-        if sort != "name" and row.score != last:
-            rank, last = n, row.score
-        result.append(RankRow(rank if sort != "name" else n, row.id, row.name, row.unit_type, row.status, row.score,
+        page = max(page, 1)
+        rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+        total = rows[0].total if rows else 0
+        if not rows and page > 1:  # past the last page: the last page (the total is needed to know which)
+            total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+            page = max(1, -(-total // per_page))
+            rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+        result.total = total
+        result.pages = max(1, -(-total // per_page))
+        result.page = page
+    else:
+        rows = session.execute(query).all()
+    for row in rows:
+        result.append(RankRow(int(row.rank), row.id, row.name, row.unit_type, row.status, row.score,
                               bool(row.appraised), row.self_score, None if row.passed is None else bool(row.passed)))
     if not per_page:
         result.total = len(result)

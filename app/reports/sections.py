@@ -62,6 +62,18 @@ def _pct(value) -> float | None:
     return None if value is None else float(value)
 
 
+class _Memo(dict):
+    """fn(key) computed once per distinct key (labels translated once per table, not once per row)."""
+
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key):
+        value = self[key] = self.fn(key)
+        return value
+
+
 def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list]]]:
     """(sheet title, headers, rows) for XLSX/CSV. Numbers stay numbers; percentages are 0-100."""
     if name == "plan":
@@ -84,8 +96,11 @@ def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list
         headers = [_("Hạng"), _("Đơn vị"), _("Loại"), _("Trạng thái"), _("Điểm (%)"), _("Kết quả"), _("Loại điểm"), _("Tự chấm (%)")]
         from app.workflow.services import status_label
 
-        rows = [[r.rank, r.unit_name, label(r.unit_type, "unit_type"), status_label(r.status), _pct(r.score),
-                 "" if r.passed is None else (_("Đạt") if r.passed else _("Chưa đạt")), _("thẩm định") if r.appraised else _("tự chấm (chưa thẩm định)"), _pct(r.self_score)] for r in data]
+        types, statuses = _Memo(lambda t: label(t, "unit_type")), _Memo(status_label)
+        verdicts = {None: "", True: _("Đạt"), False: _("Chưa đạt")}
+        kinds = {True: _("thẩm định"), False: _("tự chấm (chưa thẩm định)")}
+        rows = [[r.rank, r.unit_name, types[r.unit_type], statuses[r.status], _pct(r.score),
+                 verdicts[r.passed], kinds[bool(r.appraised)], _pct(r.self_score)] for r in data]
         return [(str(SECTIONS["ranking"]), headers, rows)]
     if name == "weakest":
         low, gaps = data
@@ -104,7 +119,9 @@ def section_tables(name: str, data: Any) -> list[tuple[str, list[str], list[list
         if data is None:
             return [(str(SECTIONS["heatmap"]), [_("Chọn một bộ tiêu chí")], [])]
         headers = [_("Đơn vị"), _("Loại")] + [f"{code} ({_('%')})" for code, _t in data.groups] + [f"{code}" for code, _t in data.groups]
-        rows = [[n, label(t, "unit_type")] + [p for _c, p in cells] + [str(HEAT_LABELS[c]) for c, _p in cells] for n, t, cells in data.rows]
+        types = _Memo(lambda t: label(t, "unit_type"))
+        heat = {c: str(text) for c, text in HEAT_LABELS.items()}
+        rows = [[n, types[t]] + [p for _c, p in cells] + [heat[c] for c, _p in cells] for n, t, cells in data.rows]
         return [(_("Bản đồ nhiệt"), headers, rows)]
     if name == "trend":
         headers = [_("Năm"), _("Đợt đánh giá"), _("Đã gửi"), _("Đã công nhận"), _("Tỷ lệ công nhận (%)"), _("Điểm trung bình (%)")]

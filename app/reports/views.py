@@ -8,18 +8,18 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.campaigns.services import set_choices
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs import services as jobs
 from app.labels import choices as label_choices
+from app.numbers import ui_locale
 from app.params import MAX_YEAR, MIN_YEAR, int_arg, parse_int, warn_ignored_filters
 from app.submissions.services import today_local
 from app.units.models import UNIT_TYPES
 from app.web import invalid_form, send_attachment
 
 from . import card, exports, trend
-from .common import ReportFilter, default_set, require_reports, visible_sets, years
+from .common import ReportFilter, default_set, filter_lists, require_reports, visible_sets
 from .forms import ExportForm, ReportFilterForm
 from .sections import SECTIONS, section_data, section_tables
 
@@ -34,10 +34,14 @@ def _filter(name: str = "") -> tuple[ReportFilterForm, ReportFilter, str]:
     """The report filter of this request for section `name`: (form, filter, sort). A section in NEEDS_SET with no
     (or an unknown) set chosen takes the default set, and the form shows it chosen."""
     form = ReportFilterForm(request.args)
+    lists = filter_lists(db.session)  # one statement for the set and year lists, reused by the whole request
     sets = visible_sets(db.session, current_user)
     needs_set = name in NEEDS_SET and bool(sets)
-    form.set_code.choices = ([] if needs_set else [("", _("Tất cả bộ tiêu chí"))]) + set_choices(db.session, list(sets))
-    form.year.choices = [("", _("Mọi năm"))] + [(y, str(y)) for y in years(db.session)]
+    english = ui_locale() == "en"
+    if g.get("_set_labels") is None:  # campaigns.services.set_label (the pages' set names) without another query
+        g._set_labels = dict(lists.choices(list(lists.sets), english))
+    form.set_code.choices = ([] if needs_set else [("", _("Tất cả bộ tiêu chí"))]) + lists.choices(list(sets), english)
+    form.year.choices = [("", _("Mọi năm"))] + [(y, str(y)) for y in lists.years]
     form.unit_type.choices = [("", _("Mọi loại đơn vị"))] + label_choices("unit_type")
     code = form.set_code.data if form.set_code.data in sets else ""
     if needs_set and not code:

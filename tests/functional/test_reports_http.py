@@ -152,3 +152,45 @@ def test_failed_export_can_be_retried(client, data, monkeypatch):
     assert retry.status_code == 302
     assert "Đã xong." in client.get(status_url).get_data(as_text=True)
     assert client.post_form(status_url + "/retry", {}, token_from=status_url).status_code == 409
+
+
+def _page_statements(client, path: str) -> list[str]:
+    """The SQL statements one GET of `path` sends (the page must answer 200)."""
+    import sqlalchemy as sa
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+        assert response.status_code == 200, path
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_report_pages_send_as_many_statements_at_two_data_sizes(app, client, data, make_unit, make_user):
+    """Guard against N+1 on the pages themselves (session, filter lists, badge, layout and the section): each report
+    page and its XLSX download is measured with 5 units and again with 13 (8 more, submitted), and sends the same
+    number of statements both times, within a fixed bound."""
+    from tests.reports_fixture import fill_and_submit
+
+    client.login("xem")
+    paths = [f"/reports/{name}?set_code=CQTT&year=2026" for name in SECTIONS]
+    paths += [f"/reports/{name}.xlsx?set_code=CQTT&year=2026" for name in SECTIONS] + ["/reports/plan"]
+    for path in paths:  # warm: the per-process caches are not what is measured
+        _page_statements(client, path)
+    small = {path: len(_page_statements(client, path)) for path in paths}
+    for n in range(8):
+        unit = make_unit(f"Phường Thêm {n}", "phuong")
+        fill_and_submit(app, make_user(f"canbo.them{n}", "official", unit), data["new"], unit)
+    db.session.commit()
+    large = {path: len(_page_statements(client, path)) for path in paths}
+    assert large == small
+    assert large["/reports/plan?set_code=CQTT&year=2026"] > 0
+    if os.environ.get("SHOW_STATEMENTS"):
+        for path in paths[:6]:
+            print("\n==", path, "\n" + "\n".join(s[:200].replace("\n", " ") for s in _page_statements(client, path)))

@@ -141,3 +141,28 @@ def test_ranking_pages_keep_tied_ranks(data):
     second = ranking.ranking(db.session, viewer(), ReportFilter("CQTT", 2026), page=2, per_page=2)
     assert (second.total, second.page, second.pages) == (4, 2, 2)
     assert [(r.rank, r.unit_name) for r in second] == [(1, "Xã Em"), (4, "Phường Cường")]
+
+
+def test_ranking_page_past_the_last_shows_the_last_page(data):
+    """A page number beyond the last (an old link after units left the scope) shows the last page, ranks intact."""
+    last = ranking.ranking(db.session, viewer(), ReportFilter("CQTT", 2026), page=9, per_page=3)
+    assert (last.total, last.page, last.pages) == (4, 2, 2)
+    assert [(r.rank, r.unit_name) for r in last] == [(4, "Phường Cường")]
+
+
+def test_filter_lists_follow_a_criteria_change(app, data):
+    """The filter lists are cached per content: renaming a set (as a new revision would) shows at the next request."""
+    import sqlalchemy as sa
+
+    from app.campaigns.models import CriteriaVersion
+    from app.reports.common import filter_lists
+
+    with app.test_request_context():
+        before = filter_lists(db.session)
+        assert "CQTT" in before.sets and 2026 in before.years
+    db.session.execute(sa.update(CriteriaVersion).where(CriteriaVersion.code == "CQTT").values(name_vi="Tên mới của bộ"))
+    db.session.commit()
+    with app.test_request_context():
+        after = filter_lists(db.session)
+        assert after.sets["CQTT"][0] == "Tên mới của bộ"
+        assert after.choices(["CQTT"], english=False) == [("CQTT", "Tên mới của bộ (CQTT)")]
