@@ -39,6 +39,7 @@ Errors are raised as `NumberError(code, **params)`; the web layer words them.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -145,11 +146,22 @@ def format_number(value: Any, locale: str | None) -> str:
     number = to_decimal(value)
     if number is None:
         return ""
-    lang = _lang(locale)
-    text = format_decimal(normalise(number), locale=lang, decimal_quantization=False)
+    number = normalise(number)
+    if number.is_finite():  # pages write the same few numbers (points, thresholds, percentages) over and over
+        return _written(number, _lang(locale))
+    return _write(number, _lang(locale))
+
+
+def _write(number: Decimal, lang: str) -> str:
+    text = format_decimal(number, locale=lang, decimal_quantization=False)
     if _ambiguous(text, symbols(lang)[0]):  # 1.234 is written 1,2340 (vi): "1,234" would be refused as ambiguous
         text += "0"
     return text
+
+
+#: `_write` remembered for the numbers pages write most (Babel parses the locale and pattern on every call).
+#: Keys are normalised finite Decimals (equal ones have the same digits, so the same text) and 'vi' or 'en'.
+_written = functools.lru_cache(maxsize=4096)(_write)
 
 
 def format_rounded(value: Any, locale: str | None, places: int = 2) -> str:
