@@ -188,8 +188,8 @@ def _load(session: Session, campaign_id: int, unit_id: int) -> tuple[Campaign, U
     submission with its answers joined; its evidence. Raises NotFound when the campaign or the unit does not exist.
     """
     row = session.execute(
-        sa.select(Campaign, Unit).options(joinedload(Campaign.criteria_version))
-        .where(Campaign.id == campaign_id, Unit.id == unit_id)
+        sa.select(Campaign, Unit).join_from(Campaign, Unit, Unit.id == unit_id)
+        .options(joinedload(Campaign.criteria_version)).where(Campaign.id == campaign_id)
     ).first()
     if row is None:
         raise NotFound(_("Không tìm thấy phiếu đánh giá."))
