@@ -48,10 +48,12 @@ test: translations
 	$(BIN)/bandit -q -r app
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, the citizen survey under load, then certificates.
+## Benchmarks (not part of the test suite): reports on a throwaway PostgreSQL, saves against a bare INSERT, one respondent's
+## requests against LimeSurvey's figures (issue 15), the citizen survey under load, then certificates.
 bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py
 	scripts/with-postgres.sh $(BIN)/python bench/web.py
+	scripts/with-postgres.sh $(BIN)/python bench/respondent.py
 	scripts/with-postgres.sh $(BIN)/python bench/surveys.py
 	$(BIN)/python bench/certificates.py
 

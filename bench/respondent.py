@@ -96,6 +96,8 @@ def prepare(n_units: int) -> tuple[int, list[tuple[str, int]], dict[str, dict[st
                 fields[ind.field_name] = value
                 fields[ind.field_name + "_explanation"] = f"Giải trình chỉ tiêu {ind.code}: đã thực hiện đầy đủ."
             answers[group.code] = fields
+        db.session.execute(sa.text("CREATE TABLE bench_bare (id serial PRIMARY KEY, submission_id int, indicator_code text, value json, "
+                                   "explanation text)"))  # the floor's table (bench/bare_app.py)
         db.session.commit()
         return campaign.id, users, answers
 
@@ -165,8 +167,28 @@ def verdict(name: str, times_ms: list[float], peer_ms: float, goal: float) -> bo
     return ok
 
 
+def start(app_spec: str, port: int, env: dict):
+    """bench/web.py's `start` (gunicorn.conf.py), waiting up to a minute on a busy machine, and without gunicorn's control
+    socket: its default path is one per machine user, so another gunicorn started meanwhile (another bench, the
+    cluster test) would share it and could stop this one."""
+    import socket
+    import subprocess
+
+    command = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+               "--access-logfile", "/dev/null", "--chdir", str(ROOT), "--no-control-socket", app_spec]
+    proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    for _ in range(600):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError(f"{app_spec} did not start")
+
+
 def bench() -> None:
-    from bench.web import free_port, start
+    from bench.web import free_port
 
     groups_needed = RESPONDENTS + 1
     campaign_id, users, answers = prepare(groups_needed)
@@ -174,8 +196,9 @@ def bench() -> None:
     upload_dir = tempfile.mkdtemp(prefix="datchuan-bench-uploads-")
     env = {"DATABASE_URL": PG_URL, "SECRET_KEY": "bench-" + "x" * 40, "UPLOAD_DIR": upload_dir,
            "LOGIN_RATE_LIMIT": "100000 per minute", "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2")}
-    port = free_port()
+    port, bare_port = free_port(), free_port()
     proc = start("wsgi:app", port, env)
+    bare_proc = start("bench.bare_app:app", bare_port, env)
     try:
         base = f"http://127.0.0.1:{port}"
         # 1. save a group and see the next page, over and over on one questionnaire (a draft: saving again is allowed)
@@ -211,15 +234,26 @@ def bench() -> None:
                 raise RuntimeError(f"submit failed: {r.page[:3000]}")
             if n >= 2:  # warm-up
                 whole.append((time.perf_counter() - start_time) * 1000)
-        print(f"cores={os.cpu_count()}; gunicorn.conf.py, WEB_CONCURRENCY={env['WEB_CONCURRENCY']}, PostgreSQL; one client at a time; "
+        # the floor, for scale on a shared machine: a bare Flask endpoint doing one INSERT, same gunicorn settings
+        floor = []
+        for i in range(SAVES + 20):
+            start_time = time.perf_counter()
+            urllib.request.urlopen(f"http://127.0.0.1:{bare_port}/save",  # noqa: S310 - loopback bench server
+                                   urllib.parse.urlencode({"code": "G1.1", "value": "yes", "e": f"lần lưu {i}"}).encode()).read()
+            if i >= 20:
+                floor.append((time.perf_counter() - start_time) * 1000)
+        print(f"cores={os.cpu_count()}; load average {os.getloadavg()[0]:.1f}; gunicorn.conf.py, WEB_CONCURRENCY={env['WEB_CONCURRENCY']}, PostgreSQL; one client at a time; "
               f"CQTT ({len(codes)} groups)")
+        print(f"floor: one bare INSERT through a bare Flask endpoint (POST → 200): p50 {statistics.median(floor):.1f} ms, "
+              f"p95 {percentile(floor, 95):.1f} ms")
         verdict("save a group and see the next page (POST → 302 → GET)", save_next, PEER_SAVE_NEXT_MS, GOAL_SAVE_NEXT)
         evidence_note = "one PDF per group" if EVIDENCE else "no files"
         verdict(f"a whole respondent (log in, overview, {len(codes)} saves + next page ({evidence_note}), confirm, submit)",
                 whole, PEER_RESPONDENT_MS, GOAL_RESPONDENT)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        for server in (proc, bare_proc):
+            server.terminate()
+            server.wait(10)
 
 
 def profile() -> None:
