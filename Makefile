@@ -59,11 +59,14 @@ test-storage: translations
 cluster-test: translations
 	scripts/cluster-test.sh $(PYTEST_ARGS)
 
-## Benchmarks (not part of the test suite): reports at 3,321 and 33,210 units on a throwaway PostgreSQL (pages against their SQL floor, XLSX of all sections; PASS/MISS per goal), the citizen survey under load, then certificates.
+## Benchmarks (not part of the test suite): reports at 3,321 and 33,210 units on a throwaway PostgreSQL (pages against their
+## SQL floor, XLSX of all sections; PASS/MISS per goal), saves against a bare INSERT, one respondent's requests against
+## LimeSurvey's figures (issue 15), the citizen survey under load, the public results page, then certificates.
 bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py --units 3321
 	scripts/with-postgres.sh $(BIN)/python bench/rollup.py --units 33210 --runs 10
 	scripts/with-postgres.sh $(BIN)/python bench/web.py
+	scripts/with-postgres.sh $(BIN)/python bench/respondent.py
 	scripts/with-postgres.sh $(BIN)/python bench/surveys.py
 	scripts/with-postgres.sh $(BIN)/python bench/public.py
 	$(BIN)/python bench/certificates.py

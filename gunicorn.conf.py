@@ -29,3 +29,11 @@ def on_starting(server):
                                     server.cfg.workers)
     if problem:
         raise SystemExit(problem)
+
+
+def post_worker_init(worker):
+    """After the worker loaded the app: move every object made so far (modules, the app, its templates' caches) to
+    the collector's permanent generation, so the full collections a request's garbage triggers no longer walk them."""
+    import gc
+
+    gc.freeze()

@@ -80,6 +80,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     babel.init_app(app, locale_selector=_select_locale)
+    from . import jinja_i18n
+
+    jinja_i18n.install(app)  # the same catalogue, found once per request instead of per string
     mail.init_app(app)
     limiter.init_app(app)
 

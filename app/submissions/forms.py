@@ -9,6 +9,8 @@ back with the service's message beside it.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
@@ -61,6 +63,36 @@ def build_group_form(group: Group) -> type[FlaskForm]:
         if ind.allow_na:
             setattr(GroupForm, ind.field_name + "_na", BooleanField(_l("Không áp dụng")))
     return GroupForm
+
+
+#: Form classes of the groups seen lately: id(group) → (group, class). The group is kept with its class, so the id
+#: cannot be reused by another group while the entry lives; bounded (least recently used out first).
+_GROUP_FORMS: OrderedDict[int, tuple[Group, type[FlaskForm]]] = OrderedDict()
+_GROUP_FORMS_MAX = 256
+_GROUP_FORMS_LOCK = threading.Lock()
+
+
+def group_form_class(group: Group) -> type[FlaskForm]:
+    """The form class of `group`, built once per group object (`build_group_form`) and reused by every request.
+
+    Criteria sets are immutable and cached per checksum (CriteriaVersion.criteria), so the same Group object comes
+    back on every request for the same set, and its class with it: no class is built (and collected) per request.
+    The class is only ever instantiated, never changed. Keeps at most 256 classes (a preview of an uploaded
+    workbook builds new Group objects each time). Returns the class; raises what `build_group_form` raises.
+    """
+    key = id(group)
+    with _GROUP_FORMS_LOCK:
+        cached = _GROUP_FORMS.get(key)
+        if cached is not None and cached[0] is group:
+            _GROUP_FORMS.move_to_end(key)
+            return cached[1]
+    form_cls = build_group_form(group)
+    with _GROUP_FORMS_LOCK:
+        _GROUP_FORMS[key] = (group, form_cls)
+        _GROUP_FORMS.move_to_end(key)
+        while len(_GROUP_FORMS) > _GROUP_FORMS_MAX:
+            _GROUP_FORMS.popitem(last=False)
+    return form_cls
 
 
 class SubmitForm(FlaskForm):

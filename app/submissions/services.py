@@ -15,7 +15,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.assessment.criteria import CriteriaSet, Group
 from app.assessment.indicators import AnswerError, dump_value, get_type, load_value, same_value
@@ -202,15 +202,23 @@ def today_local() -> dt.date:
 
 
 def _load(session: Session, campaign_id: int, unit_id: int) -> tuple[Campaign, Unit, Submission | None]:
-    campaign = session.get(Campaign, campaign_id)
-    unit = session.get(Unit, unit_id)
-    if campaign is None or unit is None:
+    """The campaign (with its criteria version), the unit and the unit's submission (with answers and evidence).
+
+    Three round trips whatever the questionnaire's size: campaign, version and unit in one statement; the
+    submission with its answers joined; its evidence. Raises NotFound when the campaign or the unit does not exist.
+    """
+    row = session.execute(
+        sa.select(Campaign, Unit).join_from(Campaign, Unit, Unit.id == unit_id)
+        .options(joinedload(Campaign.criteria_version)).where(Campaign.id == campaign_id)
+    ).first()
+    if row is None:
         raise NotFound(_("Không tìm thấy phiếu đánh giá."))
-    submission = session.scalar(
+    campaign, unit = row
+    submission = session.execute(
         sa.select(Submission)
         .where(Submission.campaign_id == campaign_id, Submission.unit_id == unit_id)
-        .options(selectinload(Submission.answers), selectinload(Submission.evidence))
-    )
+        .options(joinedload(Submission.answers), selectinload(Submission.evidence))
+    ).unique().scalar_one_or_none()
     return campaign, unit, submission
 
 
@@ -247,8 +255,15 @@ def open_context(session: Session, actor: User, campaign_id: int, unit_id: int, 
         surveys = fills_for(session, campaign, unit, criteria)
     return Context(campaign, unit, submission, criteria, can_edit=not reason, locked_reason=reason,
                    editable_codes={r.indicator_code for r in returns} if status == "returned" else None, returns=returns,
-                   appraisals=appraisals_of(session, submission) if submission is not None and (own or actor.role != "official") else {},
+                   appraisals=appraisals_of(session, submission) if _may_have_appraisals(submission) and (own or actor.role != "official")
+                   else {},
                    survey_results=surveys)
+
+
+def _may_have_appraisals(submission: Submission | None) -> bool:
+    """False when the submission cannot carry the city's appraisals: none yet, or never submitted (round 0; an
+    appraisal is only written to a submitted questionnaire, app.review.services.appraise), so no query is needed."""
+    return submission is not None and bool(submission.round)
 
 
 def _require_edit(ctx: Context) -> None:

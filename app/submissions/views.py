@@ -19,7 +19,7 @@ from app.storage import BadKey, KeyNotFound, get_storage
 from app.web import commit_after
 
 from . import services, uploads
-from .forms import SubmitForm, build_group_form
+from .forms import SubmitForm, group_form_class
 from .messages import answer_shown, why_not_met
 
 bp = Blueprint("submissions", __name__, url_prefix="/assessments")
@@ -96,7 +96,7 @@ def _group_rerender(state: saves.SaveState, campaign_id: int, unit_id: int, grou
         if state.body_refused:
             return saves.json_problem("too_large", saves.body_headline(state), 413)
         return saves.json_problem("csrf", _csrf_json_message(), 400)
-    form_cls = build_group_form(grp)
+    form_cls = group_form_class(grp)
     if state.body_refused:
         form = form_cls(formdata=None, data=_saved_data(ctx, grp))
         return _group_page(ctx, grp, form, report=saves.SaveReport(saves.body_headline(state)), status=413)
@@ -126,7 +126,7 @@ def group(campaign_id: int, unit_id: int, group_code: str):
         if saves.wants_json():
             return saves.json_problem("error", _("Không tìm thấy nhóm tiêu chí."), 404)
         return render_template("errors/error.html", message=_("Không tìm thấy nhóm tiêu chí."), code=404), 404
-    form_cls = build_group_form(grp)
+    form_cls = group_form_class(grp)
     if request.method == "GET":
         form = form_cls(formdata=None, data=_saved_data(ctx, grp))
         return _group_page(ctx, grp, form)
