@@ -103,6 +103,9 @@ AUDIT_ACTION = {
     "criteria.retire": _l("Ngừng dùng phiên bản bộ tiêu chí"),
     "criteria.map_codes": _l("Ánh xạ mã chỉ tiêu giữa hai phiên bản"),
     "survey.exclude": _l("Loại nhóm phản hồi khảo sát bất thường"),
+    "api_token.issue": _l("Cấp mã truy cập API"),
+    "api_token.revoke": _l("Thu hồi mã truy cập API"),
+    "api.request": _l("Gọi API (chỉ đọc)"),
 }
 #: Keys of AuditEntry.detail.
 AUDIT_DETAIL = {
@@ -119,6 +122,9 @@ AUDIT_DETAIL = {
     "survey": _l("khảo sát"), "count": _l("số phản hồi"),
 }
 # A reviewer's override of a value filled from the citizen survey (issue 14, review.services.save_appraisal).
+# API tokens and calls (issue 16, app.api.services).
+AUDIT_DETAIL.update({"endpoint": _l("điểm cuối API"), "method": _l("phương thức"), "status": _l("mã trạng thái HTTP"),
+                     "prefix": _l("tiền tố mã"), "user": _l("người dùng"), "expires": _l("hết hạn")})
 AUDIT_DETAIL.update({"survey_override": _l("ghi đè kết quả khảo sát trực tuyến"), "survey_n": _l("số phản hồi khảo sát")})
 #: AuditEntry.object_type (the model's class name, lower case).
 OBJECT_TYPE = {
