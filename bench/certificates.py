@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import sqlalchemy as sa  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.extensions import db  # noqa: E402
+from bench.common import load_reference_data  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "10"))
 TMP = Path(tempfile.mkdtemp(prefix="datchuan-bench-"))
@@ -37,17 +37,12 @@ class BenchConfig(Config):
 
 def setup(app):
     """114 recognised CQTT submissions (the real wards) under one decision, inserted directly."""
-    from flask_migrate import upgrade
 
     from app.auth.services import HashCost, create_user
-    from app.campaigns.services import create_campaign, latest_versions, load_criteria, validate_paths
+    from app.campaigns.services import create_campaign, latest_versions
     from app.review.models import RecognitionDecision
-    from app.units.services import load_official_units
 
-    upgrade()
-    sets, _errors = validate_paths([app.config["CRITERIA_DIR"]])
-    load_criteria(db.session, sets)
-    load_official_units(db.session)
+    load_reference_data(app)
     admin = create_user(db.session, None, username="bench.admin", password="bench-password", role="admin", cost=HashCost(1, 1024),
                         system=True)
     version = {v.code: v for v in latest_versions(db.session)}["CQTT"]

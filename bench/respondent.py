@@ -33,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import load_reference_data  # noqa: E402
+
 PG_URL = os.environ["PG_URL"]
 PASSWORD = "bench-password"
 #: Peer figures (LimeSurvey 6.2.1, one session on this machine, quoted in issue 15 part 5), milliseconds.
@@ -57,24 +59,20 @@ def prepare(n_units: int) -> tuple[int, list[tuple[str, int]], dict[str, dict[st
     import datetime as dt
 
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
     from app import create_app
     from app.auth.services import HashCost, create_user
-    from app.campaigns.services import create_campaign, latest_versions, load_criteria, validate_paths
+    from app.campaigns.services import create_campaign, latest_versions
     from app.config import Config
     from app.extensions import db
     from app.units.models import Unit
-    from app.units.services import load_official_units
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
 
     app = create_app(BenchConfig)
     with app.app_context():
-        upgrade()
-        load_criteria(db.session, validate_paths([app.config["CRITERIA_DIR"]])[0])
-        load_official_units(db.session)
+        load_reference_data(app)
         units = db.session.scalars(sa.select(Unit).where(Unit.unit_type.in_(["xa", "phuong", "dac_khu"])).order_by(Unit.id)
                                    .limit(n_units)).all()
         users = []

@@ -36,6 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import load_reference_data, stop_all  # noqa: E402
+
 PG_URL = os.environ["PG_URL"]
 SECONDS = float(os.environ.get("BENCH_SURVEY_SECONDS", "60"))
 RATE = float(os.environ.get("BENCH_SURVEY_RATE", "210"))
@@ -61,25 +63,21 @@ def prepare() -> list[str]:
     """Migrate, load criteria and units, a CQTT campaign for this year over every ward and commune, and one link
     each for the first LINKS of them (wards first); create the floor's table. Returns the links' public codes."""
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
     from app import create_app
-    from app.campaigns.services import create_campaign, latest_versions, load_criteria, validate_paths
+    from app.campaigns.services import create_campaign, latest_versions
     from app.clock import today_local
     from app.config import Config
     from app.extensions import db
     from app.surveys.services import ensure_link
     from app.units.models import Unit
-    from app.units.services import load_official_units
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
 
     app = create_app(BenchConfig)
     with app.app_context():
-        upgrade()
-        load_criteria(db.session, validate_paths([app.config["CRITERIA_DIR"]])[0])
-        load_official_units(db.session)
+        load_reference_data(app)
         version = {v.code: v for v in latest_versions(db.session)}["CQTT"]
         year = today_local().year
         campaign = create_campaign(db.session, None, name="CQTT khảo sát bench", criteria_version_id=version.id, year=year,
@@ -167,13 +165,7 @@ def main() -> None:
     try:
         app_run, floor_run = run_servers(codes)
     finally:
-        for proc in STARTED:
-            proc.terminate()
-        for proc in STARTED:
-            try:
-                proc.wait(40)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(STARTED)
         for folder in FOLDERS:
             shutil.rmtree(folder, ignore_errors=True)
     report(codes, app_run, floor_run)

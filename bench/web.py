@@ -25,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import load_reference_data, stop_all  # noqa: E402
+
 PG_URL = os.environ["PG_URL"]
 SAVES = int(os.environ.get("BENCH_SAVES", "400"))
 CLIENTS = 4
@@ -45,23 +47,20 @@ def prepare() -> tuple[int, list[int]]:
     import datetime as dt
 
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
     from app import create_app
     from app.auth.services import HashCost, create_user
-    from app.campaigns.services import create_campaign, latest_versions, load_criteria, validate_paths
+    from app.campaigns.services import create_campaign, latest_versions
     from app.config import Config
     from app.extensions import db
-    from app.units.services import find_by_name, load_official_units
+    from app.units.services import find_by_name
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
 
     app = create_app(BenchConfig)
     with app.app_context():
-        upgrade()
-        load_criteria(db.session, validate_paths([app.config["CRITERIA_DIR"]])[0])
-        load_official_units(db.session)
+        load_reference_data(app)
         units = [find_by_name(db.session, name) for name in WARDS[:CLIENTS]]
         for n, unit in enumerate(units):
             create_user(db.session, None, username=f"bench.official{n}", password=PASSWORD, role="official", unit_id=unit.id,
@@ -230,9 +229,7 @@ def main() -> None:
         print(f"questionnaire page with all assets: {total / 1024:.0f} KB ({len(assets)} assets), external requests: {len(external)} "
               f"(goal ≤ 150 KB and none: {'met' if total <= 150 * 1024 and not external else 'MISSED'})")
     finally:
-        for proc in (app_proc, bare_proc):
-            proc.terminate()
-            proc.wait(10)
+        stop_all((app_proc, bare_proc), 10)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-
+from bench.common import load_reference_data, stop_all  # noqa: E402
 from bench.surveys import FOLDERS, STARTED, free_port, start, start_redis  # noqa: E402
 from bench.web import worker_rss_each  # noqa: E402
 
@@ -120,18 +120,14 @@ def prepare_rush(app, hash_cost: str) -> dict:
     """Profile 1's data: migrations, criteria, the 114 official units, this year's CQTT campaign, 114 officials,
     10 reviewers, 5 viewers. Returns the job's data keys."""
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
-    from app.campaigns.services import create_campaign, latest_versions, load_criteria, validate_paths
+    from app.campaigns.services import create_campaign, latest_versions
     from app.clock import today_local
     from app.extensions import db
     from app.units.models import Unit
-    from app.units.services import load_official_units
 
     with app.app_context():
-        upgrade()
-        load_criteria(db.session, validate_paths([app.config["CRITERIA_DIR"]])[0])
-        load_official_units(db.session)
+        load_reference_data(app)
         units = db.session.scalars(sa.select(Unit).where(Unit.unit_type.in_(["phuong", "xa", "dac_khu"])).order_by(Unit.code)).all()
         version = {v.code: v for v in latest_versions(db.session)}["CQTT"]
         year = today_local().year
@@ -411,13 +407,7 @@ def main() -> None:
             sampler.join()
         info = {"workers": web_workers(), "limits": limits_uri.split("://")[0]}
     finally:
-        for proc in STARTED:
-            proc.terminate()
-        for proc in STARTED:
-            try:
-                proc.wait(40)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(STARTED)
     try:
         check = integrity(app, job, result["sent"])
         report(number, job, info, result, rss_summary(sampler.samples), check)
