@@ -22,7 +22,7 @@ def fill_and_submit(app, official, campaign, unit):
                 content, name = evidence_file(ind)
                 files[ind.field_name] = [subs.Upload(name, content)]
         subs.save_group(db.session, official, campaign.id, unit.id, group.code, values=values, explanations={}, files=files,
-                        expected_version=None, upload_dir=app.config["UPLOAD_DIR"], max_bytes=app.config["MAX_EVIDENCE_BYTES"])
+                        expected_version=None, max_bytes=app.config["MAX_EVIDENCE_BYTES"])
     return subs.submit(db.session, official, campaign.id, unit.id, expected_version=None)
 
 
@@ -50,7 +50,7 @@ def build(app, make_unit, make_user, make_campaign):
     approve(db.session, reviewer, sa_.id)
     create_decision(db.session, admin, new.id, number="01/QĐ", decided_on=dt.date.today(), signer_name="A",
                            signer_title="Chủ tịch", issuing_body="UBND", submission_ids=[sa_.id], scan=None,
-                           upload_dir=app.config["UPLOAD_DIR"], max_bytes=10**6)
+                           max_bytes=10**6)
     sb = fill_and_submit(app, officials["B"], new, units["B"])
     save_appraisal(db.session, reviewer, sb.id, {"G1.1": g11})
     return_for_revision(db.session, reviewer, sb.id, {"G1.1": "Bổ sung"}, dt.date.today() + dt.timedelta(days=5))

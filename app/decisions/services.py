@@ -47,9 +47,9 @@ def approved_in_campaign(session: Session, actor: User, campaign_id: int) -> tup
 
 def create_decision(session: Session, actor: User, campaign_id: int, *, number: str, decided_on: dt.date | None, signer_name: str,
                     signer_title: str, issuing_body: str, submission_ids: list[int], scan: Upload | None,
-                    upload_dir: str | None = None, max_bytes: int) -> RecognitionDecision:
+                    max_bytes: int) -> RecognitionDecision:
     """Record a recognition decision covering approved units; each becomes 'recognised'. The optional PDF `scan`
-    streams into the storage backend (see uploads.store; `upload_dir` is no longer used)."""
+    streams into the storage backend (see uploads.store)."""
     campaign, approved = approved_in_campaign(session, actor, campaign_id)
     by_id = {s.id: s for s in approved}
     errors: dict[str, list[str]] = {}
@@ -82,7 +82,7 @@ def create_decision(session: Session, actor: User, campaign_id: int, *, number: 
                                    campaign_id=campaign.id, created_by_id=actor.id, submissions=chosen)
     if checked is not None:
         try:
-            decision.scan_stored_name = uploads.store(upload_dir, checked, session)
+            decision.scan_stored_name = uploads.store(checked, session)
         except uploads.UploadError as exc:
             raise ValidationFailed(_("Chưa ghi được quyết định. Vui lòng sửa các lỗi bên dưới."),
                                    {"scan": [upload_error(exc, clean_filename(scan.filename, "?"))]}) from None

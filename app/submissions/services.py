@@ -312,7 +312,7 @@ def _check_version(ctx: Context, expected_version: int | None) -> None:
 def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, group_code: str, *,
                values: dict[str, str], explanations: dict[str, str], files: dict[str, list[Upload]],
                remove_evidence: Iterable[int] = (), expected_version: int | None,
-               upload_dir: str | None = None, max_bytes: int, today: dt.date | None = None, ctx: Context | None = None,
+               max_bytes: int, today: dt.date | None = None, ctx: Context | None = None,
                not_applicable: dict[str, bool] | None = None, limits: Limits | None = None) -> SaveOutcome:
     """Save one group's answers as a draft.
 
@@ -321,7 +321,7 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
     `<field>_explanation` for explanations) so the page can show it beside the user's text (which
     the page keeps). Nothing valid is lost. `max_bytes` is the per-file limit; `limits` the other
     quotas (defaults: Limits()). Files stream into the storage backend (app.storage) as partial objects and
-    take their name at commit (see uploads.store); `upload_dir` is no longer used. `not_applicable` maps field names to the "Không áp dụng" checkbox; it is honoured only
+    take their name at commit (see uploads.store). `not_applicable` maps field names to the "Không áp dụng" checkbox; it is honoured only
     for an indicator with `allow_na`, and is stored as the answer value `{"na": true}`.
     Raises Conflict (outdated page, see _check_version), PermissionDenied, NotFound.
     """
@@ -385,7 +385,7 @@ def save_group(session: Session, actor: User, campaign_id: int, unit_id: int, gr
             try:
                 _check_quota(submission, indicator.code, upload.size, limits)
                 checked = upload.check(indicator.evidence.kinds, limits.max_file_bytes)
-                stored = uploads.store(upload_dir, checked, session)
+                stored = uploads.store(checked, session)
             except uploads.UploadError as exc:
                 errors.setdefault(name + "_files", []).append(upload_error(exc, clean_filename(upload.filename, "?")))
                 continue

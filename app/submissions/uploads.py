@@ -14,7 +14,6 @@ import io
 import secrets
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO
 
 import filetype
@@ -163,12 +162,11 @@ def check_upload(data: bytes, allowed_kinds: tuple[str, ...], max_bytes: int) ->
     return CheckedFile(data, checked.kind, checked.content_type, checked.extension, checked.sha256, checked.size)
 
 
-def store(upload_dir: str | Path | None, checked: CheckedFile, session: Session) -> str:
+def store(checked: CheckedFile, session: Session) -> str:
     """Stream the file into the storage backend (app.storage.get_storage()) under a random name (no user input
     in the key) and return that name, which is also its key.
 
-    `upload_dir` is no longer used (the backend comes from the configuration); it stays for callers. The
-    object takes its name when `session` commits and is deleted when the session's transaction ends without a
+    The backend comes from the configuration. The object takes its name when `session` commits and is deleted when the session's transaction ends without a
     commit (app.storage.save_pending). Raises UploadError("write_failed") when the backend refuses the write
     (disk full, read-only, bucket unreachable), or when the bytes stored are not the bytes checked: nothing is
     left behind.

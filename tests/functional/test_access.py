@@ -37,7 +37,7 @@ def test_scoping_is_enforced_in_services(app, world):
         assert not ctx.can_edit
         with pytest.raises(PermissionDenied):
             services.save_group(db.session, world[reader], campaign.id, unit_a.id, "G1", values={}, explanations={}, files={},
-                                expected_version=None, upload_dir=app.config["UPLOAD_DIR"], max_bytes=1000)
+                                expected_version=None, max_bytes=1000)
     assert services.open_context(db.session, world["official_a"], campaign.id, unit_a.id).can_edit
     # A department is not in the CQTT campaign's scope, even for an admin.
     with pytest.raises(PermissionDenied):

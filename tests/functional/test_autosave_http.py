@@ -146,8 +146,7 @@ def test_first_save_conflict_is_409_and_keeps_the_other_officials_values(client,
     assert version == "0"
     other = db.session.scalar(sa.select(type(world["official_a"])).where(type(world["official_a"]).username == "canbo.a2"))
     services.save_group(db.session, other, campaign.id, unit.id, group.code, values={pct.field_name: "95"}, explanations={},
-                        files={}, expected_version=services.NO_SUBMISSION_VERSION, upload_dir=app.config["UPLOAD_DIR"],
-                        max_bytes=app.config["MAX_EVIDENCE_BYTES"])
+                        files={}, expected_version=services.NO_SUBMISSION_VERSION, max_bytes=app.config["MAX_EVIDENCE_BYTES"])
     db.session.commit()
     other_id = other.id
     response = _autosave(client, url, token, version, {pct.field_name: "50"})

@@ -48,7 +48,7 @@ def _kept(page):
 def _save_as_system(app, world, values):
     campaign, unit, group, _pct, _boolean = _g1(world)
     services.save_group(db.session, world["official_a"], campaign.id, unit.id, group.code, values=values, explanations={},
-                        files={}, expected_version=None, upload_dir=app.config["UPLOAD_DIR"], max_bytes=app.config["MAX_EVIDENCE_BYTES"])
+                        files={}, expected_version=None, max_bytes=app.config["MAX_EVIDENCE_BYTES"])
     db.session.commit()
 
 
@@ -182,8 +182,7 @@ def test_a_conflict_stops_autosave_keeps_the_values_and_the_explicit_save_takes_
     login(page, server, "canbo.a")
     page.goto(f"{server}/assessments/{campaign.id}/{unit.id}/groups/{group.code}")
     services.save_group(db.session, colleague, campaign.id, unit.id, group.code, values={pct.field_name: "95"}, explanations={},
-                        files={}, expected_version=services.NO_SUBMISSION_VERSION, upload_dir=app.config["UPLOAD_DIR"],
-                        max_bytes=app.config["MAX_EVIDENCE_BYTES"])  # the colleague's first save wins
+                        files={}, expected_version=services.NO_SUBMISSION_VERSION, max_bytes=app.config["MAX_EVIDENCE_BYTES"])  # the colleague's first save wins
     db.session.commit()
     posts = []
     page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)

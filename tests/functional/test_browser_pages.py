@@ -114,12 +114,12 @@ def rich(app, make_unit, make_user, make_campaign):
     first = campaign.criteria_version.criteria.groups[0]
     subs.save_group(db.session, data["officials"]["D"], campaign.id, data["units"]["D"].id, first.code,
                     values={first.indicators[0].field_name: passing_raw(first.indicators[0])}, explanations={}, files={},
-                    expected_version=None, upload_dir=app.config["UPLOAD_DIR"], max_bytes=app.config["MAX_EVIDENCE_BYTES"])
+                    expected_version=None, max_bytes=app.config["MAX_EVIDENCE_BYTES"])
     from app.criteria_sets import services as criteria_sets
     from app.submissions import uploads
     from tests.conftest import pdf_bytes
 
-    decision.scan_stored_name = uploads.store(app.config["UPLOAD_DIR"], uploads.check_upload(pdf_bytes(), ("pdf",), 10**6), db.session)
+    decision.scan_stored_name = uploads.store(uploads.check_upload(pdf_bytes(), ("pdf",), 10**6), db.session)
     decision.scan_original_name = "quyet-dinh.pdf"
     admin = db.session.scalar(sa.select(User).where(User.username == "quantri"))
     content = copy.deepcopy(campaign.criteria_version.content)

@@ -33,8 +33,7 @@ def _box(page: str, start: str, end: str) -> str:
 
 def _save(app, official, campaign, unit, group_code, values, files=None, explanations=None):
     return subs.save_group(db.session, official, campaign.id, unit.id, group_code, values=values, explanations=explanations or {},
-                           files=files or {}, expected_version=None, upload_dir=app.config["UPLOAD_DIR"],
-                           max_bytes=app.config["MAX_EVIDENCE_BYTES"])
+                           files=files or {}, expected_version=None, max_bytes=app.config["MAX_EVIDENCE_BYTES"])
 
 
 def _fill_all(app, official, campaign, unit, *, skip=(), values=None, explanations=None):

@@ -42,7 +42,7 @@ def public_world(app, make_unit, make_user, make_campaign):
         old_sub = db.session.scalar(sa.select(Submission).where(Submission.campaign_id == data["old"].id))
         second = create_decision(db.session, admin, data["old"].id, number="02/QĐ-TH", decided_on=dt.date(2025, 12, 20),
                                         signer_name=REVOKED_SIGNER, signer_title="Chủ tịch", issuing_body="UBND Thu Hồi",
-                                        submission_ids=[old_sub.id], scan=None, upload_dir=app.config["UPLOAD_DIR"], max_bytes=10**6)
+                                        submission_ids=[old_sub.id], scan=None, max_bytes=10**6)
         revoked = certs.issue_for_decision(db.session, admin, second.id)[0]
         certs.revoke(db.session, admin, revoked.id, "Sai sót hồ sơ")
     db.session.commit()

@@ -37,7 +37,7 @@ def sub(app, world):
                 content, name = evidence_file(ind)
                 files[ind.field_name] = [subs.Upload(name, content)]
         subs.save_group(db.session, official, campaign.id, unit.id, group.code, values=values, explanations=explanations, files=files,
-                        expected_version=None, upload_dir=app.config["UPLOAD_DIR"], max_bytes=app.config["MAX_EVIDENCE_BYTES"])
+                        expected_version=None, max_bytes=app.config["MAX_EVIDENCE_BYTES"])
     submission = subs.submit(db.session, official, campaign.id, unit.id, expected_version=None)
     db.session.commit()
     return submission

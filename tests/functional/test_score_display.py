@@ -141,7 +141,7 @@ def _fill_and_submit(app, official, campaign, unit, answers: dict[str, str | Non
                         values={i.field_name: answers[i.code] or "" for i in codes},
                         explanations={i.field_name: "Giải trình của đơn vị." for i in codes}, files={},
                         not_applicable={i.field_name: answers[i.code] is None for i in codes},
-                        expected_version=None, upload_dir=app.config["UPLOAD_DIR"], max_bytes=app.config["MAX_EVIDENCE_BYTES"])
+                        expected_version=None, max_bytes=app.config["MAX_EVIDENCE_BYTES"])
     submission = subs.submit(db.session, official, campaign.id, unit.id, expected_version=None)
     db.session.commit()
     return submission
