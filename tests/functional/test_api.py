@@ -248,7 +248,7 @@ def test_admin_token_screen_shows_the_token_once(data, app):
     assert plain.startswith(f"dc_{row.prefix}_") and row.user_id == official.id
     again = client.get("/admin/api-tokens/").get_data(as_text=True)
     assert plain not in again and row.prefix in again
-    refused = client.post_form("/admin/api-tokens/", {"user_id": str(official.id), "name": "x", "expires_on": "2000-01-01"})
+    refused = client.post_form("/admin/api-tokens/", {"user_id": str(official.id), "name": "x", "expires_on": "01/01/2000"})
     assert refused.status_code == 422 and db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 1
     client.post_form(f"/admin/api-tokens/{row.id}/revoke", token_from="/admin/api-tokens/")
     db.session.refresh(row)
