@@ -89,9 +89,9 @@ def public_base_url(config: Mapping[str, object], request_root: str | None = Non
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
-    """Settings read from the environment when an app is created (not frozen when this module is imported).
+    """Every setting that comes from the environment, read when an app is created (never when this module is imported).
 
-    Takes the environment (default os.environ) and returns config keys:
+    Takes the environment (default os.environ) and returns config keys, among them (README "Configuration" lists all):
     RATELIMIT_STORAGE_URI (str, default "memory://"), IDLE_TIMEOUT_MINUTES (int ≥ 1, default 480 = 8 hours),
     WEB_WORKERS (int, see web_workers), BASE_URL (str: PUBLIC_BASE_URL, else the older name BASE_URL, else ""
     = not configured; see public_base_url), TRUSTED_PROXY_HOPS (int ≥ 0, default 0: how many proxies in front
@@ -106,7 +106,78 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
     hops = env.get("TRUSTED_PROXY_HOPS", "0").strip() or "0"
     if not hops.isdigit():
         raise ValueError(f"TRUSTED_PROXY_HOPS must be the whole number of proxies in front of the app (0, 1, 2…), not {hops!r}")
+    def text(name: str, default: str = "") -> str:
+        return env.get(name, default).strip()
+
+    def number(name: str, default: int, minimum: int = 0) -> int:
+        raw = env.get(name, "").strip() or str(default)
+        if not raw.isdigit() or int(raw) < minimum:
+            raise ValueError(f"{name} must be a whole number >= {minimum}, not {raw!r}")
+        return int(raw)
+
+    def flag(name: str) -> bool:
+        return env.get(name, "0").strip() == "1"
+
+    secure_cookies = flag("SESSION_COOKIE_SECURE")
     return {
+        "SECRET_KEY": text("SECRET_KEY") or "dev-only-change-me",
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(text("DATABASE_URL") or _default_db_url()),
+        "UPLOAD_DIR": text("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads"),
+        "CRITERIA_DIR": text("CRITERIA_DIR") or str(PROJECT_ROOT / "criteria"),
+        # Largest evidence file (10 MiB); largest body of any page but the saves (50 MiB); evidence bytes kept from one
+        # save (60 MiB: six scans; files beyond are refused by name, the typed values are still saved); hard cap on a
+        # save's body (500 MiB: above it nothing can be read back); largest text part of a save (16 MiB); quotas far
+        # above honest use: files per indicator, evidence bytes per submission (1 GiB), characters per explanation.
+        "MAX_EVIDENCE_BYTES": number("MAX_EVIDENCE_BYTES", 10 * 1024 * 1024, 1),
+        "MAX_CONTENT_LENGTH": number("MAX_CONTENT_LENGTH", 50 * 1024 * 1024, 1),
+        "MAX_SAVE_BYTES": number("MAX_SAVE_BYTES", 60 * 1024 * 1024, 1),
+        "MAX_SAVE_BODY_BYTES": number("MAX_SAVE_BODY_BYTES", 500 * 1024 * 1024, 1),
+        "MAX_SAVE_TEXT_BYTES": number("MAX_SAVE_TEXT_BYTES", 16 * 1024 * 1024, 1),
+        "MAX_FILES_PER_INDICATOR": number("MAX_FILES_PER_INDICATOR", 20, 1),
+        "MAX_EVIDENCE_TOTAL_BYTES": number("MAX_EVIDENCE_TOTAL_BYTES", 1024 * 1024 * 1024, 1),
+        "MAX_EXPLANATION_CHARS": number("MAX_EXPLANATION_CHARS", 20000, 1),
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        # E-mail copies of notifications: off unless MAIL_ENABLED=1.
+        "MAIL_ENABLED": flag("MAIL_ENABLED"),
+        "MAIL_SERVER": text("MAIL_SERVER") or "localhost",
+        "MAIL_PORT": number("MAIL_PORT", 25, 1),
+        "MAIL_USE_TLS": flag("MAIL_USE_TLS"),
+        "MAIL_USERNAME": text("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": text("MAIL_DEFAULT_SENDER") or "datchuan@localhost",
+        "LOG_FORMAT": text("LOG_FORMAT") or "text",
+        "LOG_LEVEL": text("LOG_LEVEL") or "INFO",
+        # Production refuses a default or short SECRET_KEY and per-worker rate limits.
+        "PRODUCTION": text("APP_ENV") == "production",
+        # Export jobs: auto (procrastinate on PostgreSQL, a thread on SQLite), thread, sync, procrastinate; a running
+        # export with no heartbeat for JOB_STALL_SECONDS is stalled; heartbeat interval; automatic re-queues of a
+        # stalled export; how often `flask worker` looks for stalled exports (seconds).
+        "JOBS_BACKEND": text("JOBS_BACKEND") or "auto",
+        "JOB_STALL_SECONDS": number("JOB_STALL_SECONDS", 120, 1),
+        "JOB_HEARTBEAT_SECONDS": number("JOB_HEARTBEAT_SECONDS", 15, 1),
+        "JOB_AUTO_RETRIES": number("JOB_AUTO_RETRIES", 1),
+        "JOB_SWEEP_SECONDS": number("JOB_SWEEP_SECONDS", 30, 1),
+        # Rate limits (Flask-Limiter syntax), counted in RATELIMIT_STORAGE_URI: the public verify page, the login form,
+        # the JSON API per token, the public survey per address; the fewest seconds between showing and sending a survey.
+        "VERIFY_RATE_LIMIT": text("VERIFY_RATE_LIMIT") or "30 per minute",
+        "LOGIN_RATE_LIMIT": text("LOGIN_RATE_LIMIT") or "10 per minute",
+        "API_RATE_LIMIT": text("API_RATE_LIMIT") or "120 per minute",
+        "SURVEY_RATE_LIMIT": text("SURVEY_RATE_LIMIT") or "6 per minute;60 per day",
+        "SURVEY_MIN_SECONDS": number("SURVEY_MIN_SECONDS", 3),
+        # Public results (/cong-khai/): the licence stated with the open data ("" = the configurable default "CC BY
+        # 4.0", which the page says is not the city's decision), its link, max-age, built responses kept per process.
+        "PUBLIC_DATA_LICENCE": text("PUBLIC_DATA_LICENCE"),
+        "PUBLIC_DATA_LICENCE_URL": text("PUBLIC_DATA_LICENCE_URL"),
+        "PUBLIC_CACHE_SECONDS": number("PUBLIC_CACHE_SECONDS", 300),
+        "PUBLIC_RESPONSE_CACHE": number("PUBLIC_RESPONSE_CACHE", 32),
+        # Optional PAdES signature of certificates: PEM key and certificate paths (unsigned when unset).
+        "CERT_SIGNING_KEY": text("CERT_SIGNING_KEY") or None,
+        "CERT_SIGNING_CERT": text("CERT_SIGNING_CERT") or None,
+        "CERT_SIGNING_KEY_PASSWORD": env.get("CERT_SIGNING_KEY_PASSWORD") or None,
+        # argon2 cost (argon2-cffi's defaults).
+        "ARGON2_TIME_COST": number("ARGON2_TIME_COST", 3, 1),
+        "ARGON2_MEMORY_COST": number("ARGON2_MEMORY_COST", 65536, 8),
         "TRUSTED_PROXY_HOPS": int(hops),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "IDLE_TIMEOUT_MINUTES": int(idle),
@@ -116,92 +187,19 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
 
 
 class Config:
-    """Settings for a normal run. Every value can be overridden by an environment variable."""
+    """The settings that do not come from the environment (the others: `from_environment`, read in create_app)."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
-    SQLALCHEMY_DATABASE_URI = _normalise_db_url(os.environ.get("DATABASE_URL", _default_db_url()))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
-    #: Largest evidence file accepted, in bytes (default 10 MiB).
-    MAX_EVIDENCE_BYTES = int(os.environ.get("MAX_EVIDENCE_BYTES", str(10 * 1024 * 1024)))
-    #: Largest request body for every page except the questionnaire and appraisal saves (below).
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(50 * 1024 * 1024)))
-    #: Questionnaire/appraisal saves: evidence bytes kept from one save (default 60 MiB: six 10 MiB scans);
-    #: files beyond it are refused by name, the typed values are still saved.
-    MAX_SAVE_BYTES = int(os.environ.get("MAX_SAVE_BYTES", str(60 * 1024 * 1024)))
-    #: Hard cap on the body of one save (default 500 MiB). Above it the body is not read at all, so
-    #: nothing typed can be recovered (the page says so); below it every text field is read.
-    MAX_SAVE_BODY_BYTES = int(os.environ.get("MAX_SAVE_BODY_BYTES", str(500 * 1024 * 1024)))
-    #: Largest text part of a save (one field in a questionnaire save; the whole text form of an appraisal), default 16 MiB.
-    MAX_SAVE_TEXT_BYTES = int(os.environ.get("MAX_SAVE_TEXT_BYTES", str(16 * 1024 * 1024)))
-    #: Quotas, far above honest use: files per indicator (20), evidence bytes per submission (1 GiB), characters per
-    #: explanation or appraisal comment (20 000, about six A4 pages; longer material belongs in an evidence file).
-    MAX_FILES_PER_INDICATOR = int(os.environ.get("MAX_FILES_PER_INDICATOR", "20"))
-    MAX_EVIDENCE_TOTAL_BYTES = int(os.environ.get("MAX_EVIDENCE_TOTAL_BYTES", str(1024 * 1024 * 1024)))
-    MAX_EXPLANATION_CHARS = int(os.environ.get("MAX_EXPLANATION_CHARS", "20000"))
-    CRITERIA_DIR = os.environ.get("CRITERIA_DIR", str(PROJECT_ROOT / "criteria"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "app" / "translations")
     LANGUAGES = ("vi", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
-    #: E-mail copies of notifications: off unless MAIL_ENABLED=1 (Flask-Mail settings below).
-    MAIL_ENABLED = os.environ.get("MAIL_ENABLED", "0") == "1"
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
-    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "datchuan@localhost")
-    #: Public base URL used in e-mails and certificate QR codes: PUBLIC_BASE_URL (or BASE_URL), read by
-    #: from_environment() in create_app; `make run` sets it from HOST and PORT. See public_base_url().
-    #: Log format: text (default) or json; every line carries the request id.
-    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
-    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-    #: Production mode refuses a default or short SECRET_KEY (also set by APP_ENV=production).
-    PRODUCTION = os.environ.get("APP_ENV") == "production"
-    #: How export jobs run: auto (procrastinate on PostgreSQL, a thread on SQLite), thread, sync, procrastinate.
-    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "auto")
-    #: A running export whose heartbeat is older than this many seconds is stalled (its worker died).
-    JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", "120"))
-    #: How often a running export writes its heartbeat, in seconds (well under JOB_STALL_SECONDS).
-    JOB_HEARTBEAT_SECONDS = int(os.environ.get("JOB_HEARTBEAT_SECONDS", "15"))
-    #: How many times a stalled export is queued again by itself before it is marked failed.
-    JOB_AUTO_RETRIES = int(os.environ.get("JOB_AUTO_RETRIES", "1"))
-    #: How often `flask worker` looks for stalled exports, in seconds.
-    JOB_SWEEP_SECONDS = int(os.environ.get("JOB_SWEEP_SECONDS", "30"))
-    #: Rate limits: the public verification page and the login form. Their store, RATELIMIT_STORAGE_URI
-    #: (memory:// or redis://host:port/db), and IDLE_TIMEOUT_MINUTES are read by from_environment() in create_app.
-    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
-    #: The JSON API (/api/v1/): requests per token (per address without a well-formed token), in the shared store.
-    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
-    #: Public citizen surveys: per-address limit on sending a response (in the shared store), the fewest
-    #: seconds between opening the form and sending it, and one response per device per day (cookie).
-    SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "6 per minute;60 per day")
-    SURVEY_MIN_SECONDS = int(os.environ.get("SURVEY_MIN_SECONDS", "3"))
-    #: Public results (/cong-khai/) and its open data: the licence stated in the CSV and JSON and on the page. The default
-    #: "CC BY 4.0" is the software's suggestion, not the city's decision: until PUBLIC_DATA_LICENCE is set, the page and
-    #: the data say it is a configurable default. PUBLIC_CACHE_SECONDS is the max-age of those public responses.
-    PUBLIC_DATA_LICENCE = os.environ.get("PUBLIC_DATA_LICENCE", "").strip()
-    PUBLIC_DATA_LICENCE_URL = os.environ.get("PUBLIC_DATA_LICENCE_URL", "").strip()
-    PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "300"))
-    #: How many built public responses each process keeps, by ETag (0 turns this cache off).
-    PUBLIC_RESPONSE_CACHE = int(os.environ.get("PUBLIC_RESPONSE_CACHE", "32"))
     #: When the shared Redis is unreachable, each worker limits on its own (logged) instead of failing the request.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    #: Optional PAdES signature of certificates: PEM key and certificate paths (unsigned when unset).
-    CERT_SIGNING_KEY = os.environ.get("CERT_SIGNING_KEY") or None
-    CERT_SIGNING_CERT = os.environ.get("CERT_SIGNING_CERT") or None
-    CERT_SIGNING_KEY_PASSWORD = os.environ.get("CERT_SIGNING_KEY_PASSWORD") or None
-    #: argon2 cost parameters (argon2-cffi defaults unless overridden).
-    ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
-    ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "65536"))
 
 
 class TestConfig(Config):

@@ -173,10 +173,10 @@ def main() -> None:
 
 def run_servers(codes: list[str]) -> tuple[dict, dict]:
     """Start Redis, the app and the floor; run the phones against each. Returns (app result, floor result)."""
-    from app.config import Config, web_workers
+    from app.config import from_environment, web_workers
 
     limits_uri = start_redis()
-    min_seconds = Config.SURVEY_MIN_SECONDS
+    min_seconds = from_environment()["SURVEY_MIN_SECONDS"]
     workers = web_workers()
     concurrency = int(os.environ.get("BENCH_SURVEY_CONCURRENCY", str(2 * workers)))
     blast = int(os.environ.get("BENCH_SURVEY_BLAST", str(int(60 * SECONDS))))
