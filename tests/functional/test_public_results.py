@@ -228,7 +228,7 @@ def test_public_pages_fit_a_phone_without_javascript(public_world, public_server
         context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
         page = context.new_page()
         for path in paths:
-            page.goto(public_server + path, wait_until="domcontentloaded")
+            page.goto(public_server + path, wait_until="load")  # stylesheets applied (a busy machine serves them late)
             page.evaluate("document.fonts.ready.then(() => true)")
             found = page.evaluate(OVERFLOW_JS)
             assert found["width"] <= 360, (path, found)
