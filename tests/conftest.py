@@ -65,15 +65,28 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-def _reset_schema() -> None:
+def _reset_schema(keep_tables: bool = False) -> bool:
+    """Empty the test database. Without `keep_tables` nothing is left (for tests that run the migrations themselves).
+    With it, returns True when the models' tables are there, empty, and False when they must be created.
+
+    PostgreSQL with `keep_tables`: when the schema holds exactly the models' tables (the usual case), every table is
+    emptied with one TRUNCATE … RESTART IDENTITY (about 0,1 s); otherwise (first test of a worker, or a test that ran migrations or
+    created procrastinate's tables) the schema is dropped and made again (about 0,5 s). SQLite in memory: a new
+    database per app, tables dropped if any."""
     db.session.remove()
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            wanted = {table.name for table in db.metadata.sorted_tables}
+            if keep_tables and set(sa.inspect(conn).get_table_names()) == wanted:
+                names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))  # nosec B608 - our own table names
+                return True
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
         else:
             db.metadata.drop_all(conn)
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    return False
 
 
 @pytest.fixture
@@ -83,8 +96,8 @@ def app(tmp_path: Path):
 
     app = create_app(Config)
     with app.app_context():
-        _reset_schema()
-        db.create_all()
+        if not _reset_schema(keep_tables=True):
+            db.create_all()
         yield app
         db.session.remove()
 
