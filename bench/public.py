@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sqlalchemy as sa  # noqa: E402
-from rollup import RUNS, BenchConfig, generate, percentile, time_sql  # noqa: E402
+from rollup import RUNS, UNITS, BenchConfig, generate, percentile, time_sql  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -138,7 +138,7 @@ def time_public(app, path: str, etag: bool = False) -> list[float]:
 def main() -> None:
     app = create_app(BenchConfig)
     started = time.perf_counter()
-    generate(app)
+    generate(app, UNITS)
     counts = add_decisions_and_certificates(app)
     with app.app_context():
         listed = db.session.execute(sa.text(f"SELECT count(*) FROM ({LIST}) x")).scalar_one()

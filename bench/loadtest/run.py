@@ -152,10 +152,10 @@ def prepare_mixed(app, hash_cost: str) -> dict:
     from app.campaigns.models import Campaign
     from app.clock import today_local
     from app.extensions import db
-    from bench.rollup import generate
+    from bench.rollup import UNITS, generate
 
     started = time.perf_counter()
-    generate(app)
+    generate(app, UNITS)
     users = int(os.environ.get("LOADTEST_USERS", "1000"))
     with app.app_context():
         campaign = db.session.scalars(sa.select(Campaign).where(Campaign.year == 2026).order_by(Campaign.id.desc())).first()
