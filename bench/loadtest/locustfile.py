@@ -295,6 +295,8 @@ class Reviewer(Browser):
         # The app refuses to approve a score below the set's pass mark (409): the reviewer then records "không chấp thuận".
         failed = SCORE_FAILED.search(html) is not None
         path, name = (f"/review/{sid}/reject", "reject (score below the pass mark)") if failed else (f"/review/{sid}/approve", "approve")
+        if failed or not version:  # the refusal page carries no decision form: take the version from the review page
+            _html, token, version = self.page(f"/review/{sid}", "review page")
         data = {"csrf_token": token or "", "version": version or ""}
         data.update({"reason": "Điểm thẩm định chưa đạt yêu cầu của bộ tiêu chí."} if failed else {"note": ""})
         with self.client.post(path, data=data, name=name, allow_redirects=False, catch_response=True) as response:
